@@ -1,0 +1,3 @@
+"""Import every command module so that each registers its commands on the `cli` group."""
+
+from assistant.cli import eval, ingest, query  # noqa: F401

@@ -1,0 +1,55 @@
+"""`guichet ingest`: index files and folders."""
+
+from __future__ import annotations
+
+import json
+from contextlib import nullcontext
+from pathlib import Path
+
+import click
+
+from assistant.cli import cli
+from assistant.cli.progress import IngestBars, wants_bars
+
+
+@cli.command()
+@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("--json", "as_json", is_flag=True, help="Print the machine-readable summary.")
+@click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
+@click.option("--prune/--no-prune", default=None,
+              help="Forget files that disappeared from the folders given (default: GUICHET_PRUNE, on).")
+@click.option("--rebuild", is_flag=True, help="Delete the index first and rebuild it from these paths.")
+def ingest(paths: tuple[Path, ...], as_json: bool, quiet: bool, prune: bool | None, rebuild: bool) -> None:
+    """Index PDF, Markdown, HTML, text and Word files and past answers (YAML, JSON, CSV).
+
+    Unchanged files are skipped, changed files replace their chunks, and a bad file is
+    reported without stopping the others. Exit code 1 if any file failed.
+
+    \b
+    Examples:
+      guichet ingest corpus/
+      guichet ingest guides/achat-durable.pdf reponses.yaml --json
+      GUICHET_EMBEDDER=minilm guichet ingest --rebuild corpus/
+    """
+    from assistant.config import get_settings
+    from assistant.ingest.pipeline import Ingestor
+    from assistant.store.index import KnowledgeIndex, wipe
+
+    settings = get_settings()
+    if rebuild:
+        wipe(settings)
+    index = KnowledgeIndex(settings)
+    bars = IngestBars() if wants_bars(quiet or as_json) else None
+    with bars or nullcontext():
+        report = Ingestor(index, progress=bars).ingest(list(paths), prune=prune)
+    if as_json:
+        click.echo(json.dumps(report.as_json(), ensure_ascii=False))
+    else:
+        click.echo(f"{report.files} file(s) indexed ({report.chunks} chunks, {report.embedded} embedded), "
+                   f"{report.unchanged} unchanged, {report.removed} removed, "
+                   f"{len(report.failed)} failed, {len(report.skipped)} skipped.")
+        for path in report.skipped:
+            click.echo(f"  skipped {path}: unsupported type")
+        for path, error in report.failed:
+            click.echo(f"  FAILED {path}: {error}", err=True)
+    raise SystemExit(1 if report.failed else 0)

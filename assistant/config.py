@@ -1,0 +1,117 @@
+"""One settings object, read from `GUICHET_*` environment variables.
+
+Example:
+    >>> import os; os.environ["GUICHET_TOP_K"] = "3"
+    >>> get_settings().top_k
+    3
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from pydantic import Field, SecretStr, ValidationError
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from assistant.errors import ConfigError
+
+PREFIX = "GUICHET_"
+
+
+class Settings(BaseSettings):
+    """Every setting of the assistant, with its documented default.
+
+    Each field is read from the variable `GUICHET_<FIELD NAME IN CAPITALS>`.
+    """
+
+    model_config = SettingsConfigDict(env_prefix=PREFIX, extra="forbid", frozen=True)
+
+    home: Path = Field(Path("index"), description="Data directory: index, database, logs, eval runs.")
+    embedder: str = Field(
+        "e5-small",
+        description="Embedding backend: 'e5-small' (bundled, offline), 'minilm' (bundled English "
+        "model through sentence-transformers) or 'sentence-transformers:NAME_OR_PATH'.",
+    )
+    chunk_size: int = Field(900, gt=100, description="Target chunk length in characters.")
+    chunk_overlap: int = Field(150, ge=0, description="Characters shared by consecutive chunks.")
+    max_file_mb: float = Field(50.0, gt=0, description="Files larger than this are refused.")
+    file_timeout_s: float = Field(120.0, gt=0, description="Per-file time limit for text extraction.")
+    prune: bool = Field(True, description="Remove chunks of files that disappeared from an ingested folder.")
+    embed_batch_size: int = Field(16, gt=0, description="Chunks embedded per batch.")
+
+    top_k: int = Field(5, gt=0, description="Passages returned by search and given to the generator.")
+    candidates: int = Field(50, gt=0, description="Candidates taken from each retriever before fusion.")
+    rrf_k: int = Field(60, gt=0, description="Reciprocal-rank fusion constant.")
+    lexical_weight: float = Field(1.0, ge=0, description="Weight of the lexical (BM25) list in fusion.")
+    dense_weight: float = Field(1.0, ge=0, description="Weight of the dense (embedding) list in fusion.")
+    answer_boost: float = Field(1.0, ge=0, description="Score multiplier for validated past answers.")
+    synonyms_file: Path | None = Field(None, description="Extra acronyms and synonyms (YAML) for the French analyser.")
+    reranker_model: str = Field("", description="Local path of a cross-encoder reranker; empty = off.")
+
+    generator: str = Field("extractive", description="Draft generator: 'extractive' or 'llm'.")
+    llm_base_url: str = Field("", description="OpenAI-compatible endpoint, e.g. http://127.0.0.1:8080/v1.")
+    llm_model: str = Field("", description="Model name served by the endpoint.")
+    llm_api_key: SecretStr = Field(SecretStr(""), description="API key of the endpoint (environment only).")
+    llm_timeout_s: float = Field(60.0, gt=0, description="Timeout of one LLM request.")
+    max_source_age_days: int = Field(730, gt=0, description="Sources older than this are flagged for the advisor.")
+
+    database_url: str = Field("", description="SQLAlchemy URL of the review database; empty = SQLite in GUICHET_HOME.")
+    chroma_url: str = Field("", description="URL of a Chroma server; empty = embedded Chroma in GUICHET_HOME.")
+    chroma_token: SecretStr = Field(SecretStr(""), description="Auth token of the Chroma server (environment only).")
+    host: str = Field("127.0.0.1", description="Address the web app listens on.")
+    port: int = Field(7860, gt=0, lt=65536, description="Port the web app listens on.")
+
+    smtp_host: str = Field("", description="SMTP server for mailing validated answers; empty = no mail.")
+    smtp_port: int = Field(587, gt=0, lt=65536, description="SMTP port.")
+    smtp_security: str = Field("starttls", description="'starttls', 'ssl' or 'none'.")
+    smtp_user: str = Field("", description="SMTP user name.")
+    smtp_password: SecretStr = Field(SecretStr(""), description="SMTP password (environment only).")
+    smtp_from: str = Field("guichet-vert@localhost", description="Sender address of mailed answers.")
+
+    @property
+    def chroma_path(self) -> Path:
+        return self.home / "chroma"
+
+    @property
+    def catalog_path(self) -> Path:
+        return self.home / "catalog.sqlite"
+
+
+def unknown_variables(environ: dict[str, str] | None = None) -> list[str]:
+    """`GUICHET_*` variables that name no setting (a typo would otherwise be silently ignored)."""
+    environ = os.environ if environ is None else environ
+    known = {PREFIX + name.upper() for name in Settings.model_fields}
+    return sorted(key for key in environ if key.startswith(PREFIX) and key not in known)
+
+
+def get_settings(**overrides) -> Settings:
+    """Read settings from the environment, with explicit overrides on top.
+
+    Raises:
+        ConfigError: an unknown `GUICHET_*` variable or an invalid value, in one line.
+    """
+    unknown = unknown_variables()
+    if unknown:
+        raise ConfigError(f"unknown setting {unknown[0]}: see the configuration table in README.md")
+    try:
+        return Settings(**overrides)
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        name = PREFIX + str(err["loc"][0]).upper() if err["loc"] else "setting"
+        raise ConfigError(f"invalid {name}: {err['msg']}") from None
+
+
+def settings_table() -> str:
+    """The Markdown table of every setting, its default and meaning (kept in README.md)."""
+    rows = ["| variable | default | meaning |", "| --- | --- | --- |"]
+    for name, field in Settings.model_fields.items():
+        default = field.default
+        empty = isinstance(default, SecretStr) or default in (None, "")
+        shown = "(empty)" if empty else f"`{default}`"
+        rows.append(f"| `{PREFIX}{name.upper()}` | {shown} | {field.description} |")
+    return "\n".join(rows)
+
+
+if __name__ == "__main__":
+    print(settings_table())

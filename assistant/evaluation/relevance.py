@@ -1,0 +1,42 @@
+"""Relevance of a retrieved passage to a question, per ../shared/evals/FORMAT.md.
+
+A passage is relevant when one of its chunks (the chunk itself or a collapsed duplicate from
+another file) contains an evidence string after normalisation and, if the question names
+sources, comes from a file with one of those base names. Matching uses the chunk's original
+`text`, never `index_text` (the title and heading prefix would create false matches).
+
+Example:
+    >>> from assistant.records import Chunk, Passage
+    >>> from assistant.evaluation.questions import Question
+    >>> q = Question("q1", "Part du bio ?", True, ("50 %",), ("plan.pdf",))
+    >>> p = Passage(Chunk("c1", "au moins 50\u00a0% de produits", "/corpus/plan.pdf", "Plan"), 1.0)
+    >>> is_relevant(q, p)
+    True
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from assistant.evaluation.normalize import normalize
+from assistant.evaluation.questions import Question
+from assistant.records import Chunk, Passage
+
+
+def is_relevant(question: Question, passage: Passage) -> bool:
+    """True when the passage (or one of its duplicates) answers the question per FORMAT.md.
+
+    Args:
+        question: A question; without evidence (unanswerable) nothing is relevant.
+        passage: A retrieved passage.
+    """
+    evidence = [normalize(e) for e in question.evidence]
+    return any(_chunk_matches(chunk, evidence, question.sources)
+               for chunk in (passage.chunk, *passage.duplicates))
+
+
+def _chunk_matches(chunk: Chunk, evidence: list[str], sources: tuple[str, ...]) -> bool:
+    if sources and Path(chunk.source).name not in sources:
+        return False
+    text = normalize(chunk.text)
+    return any(e and e in text for e in evidence)

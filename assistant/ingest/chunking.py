@@ -1,0 +1,48 @@
+"""Structure-aware chunking: split within one section (page or headed section), never across.
+
+Example:
+    >>> doc = Document("/a.md", "Guide", "guide", (Section("Un texte court.", heading=("Intro",)),))
+    >>> [c.section for c in chunk_document(doc, size=900, overlap=150)]
+    ['Intro']
+"""
+
+from __future__ import annotations
+
+from langchain_text_splitters import RecursiveCharacterTextSplitter
+
+from assistant.records import Chunk, Document, chunk_id
+
+_SEPARATORS = ["\n\n", "\n", ". ", "; ", ", ", " ", ""]
+MIN_CHARS = 20  # shorter leftovers (a lone page number, a caption) are noise for retrieval
+
+
+def chunk_document(doc: Document, size: int, overlap: int) -> list[Chunk]:
+    """Split each section of `doc` into chunks of about `size` characters.
+
+    Args:
+        doc: A loaded document.
+        size: Target chunk length in characters.
+        overlap: Characters repeated between consecutive chunks of one section.
+
+    Returns:
+        Chunks in reading order; each keeps its exact original text for quoting and the offset
+        of that text in the document. Past answers and resources stay one chunk per record.
+    """
+    whole = doc.kind in ("answer", "resource")
+    splitter = RecursiveCharacterTextSplitter(chunk_size=size, chunk_overlap=min(overlap, size // 2),
+                                              separators=_SEPARATORS, keep_separator="end",
+                                              add_start_index=True, strip_whitespace=True)
+    chunks: list[Chunk] = []
+    for section in doc.sections:
+        section_path = " > ".join(section.heading)
+        pieces = ([(section.text.strip(), section.text.find(section.text.strip()))] if whole else
+                  [(p.page_content, p.metadata["start_index"])
+                   for p in splitter.create_documents([section.text])])
+        for text, offset in pieces:
+            if len(text.strip()) < MIN_CHARS:
+                continue
+            start = section.start + offset
+            chunks.append(Chunk(id=chunk_id(doc.source, section.page, start, text), text=text,
+                                source=doc.source, title=doc.title, kind=doc.kind, page=section.page,
+                                section=section_path, start=start, metadata=dict(doc.metadata)))
+    return chunks

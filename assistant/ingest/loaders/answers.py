@@ -1,0 +1,213 @@
+"""Past answers and resource directories (.yaml, .yml, .json, .csv): one document per record.
+
+Accepted shapes:
+- YAML/JSON: ``{"answers": [...], "notice": "..."}``, a bare list of answer records, or
+  ``{"resources": [...]}`` (both lists may appear in one file).
+- CSV: a header row with at least ``question`` and ``answer`` columns; ``sources`` separated
+  by ";". The delimiter is "," or ";" (French spreadsheets export with ";").
+
+An answer record has ``question`` and ``answer`` (required), ``sources`` (list, or text
+separated by ";"), ``date``, ``tags`` and ``id`` (optional). It becomes an "answer" document
+titled with the question, with one section "Question : ...\\n\\nRéponse : ..." so that the
+question's words are searchable too. A resource record has ``name`` and ``offers`` (required),
+``audience``, ``url`` and ``tags`` (optional) and becomes a "resource" document.
+
+Example:
+    >>> docs = load_answers(Path("answers.yaml"))             # doctest: +SKIP
+    >>> docs[0].kind, docs[0].metadata["answer_id"]           # doctest: +SKIP
+    ('answer', 'label-01')
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import json
+import re
+from pathlib import Path
+from typing import Any, Iterable, Mapping
+
+import yaml
+
+from assistant.errors import IngestError, UnsupportedFile
+from assistant.ingest.loaders.common import (
+    assemble_sections,
+    decode_text,
+    describe,
+    one_line,
+    read_bytes,
+    short_hash,
+    source_of,
+)
+from assistant.records import Document
+
+ANSWER_FIELDS = ("question", "answer")
+RESOURCE_FIELDS = ("name", "offers")
+_TAG_SPLIT = re.compile(r"\s*[,;]\s*")
+
+
+def load_answers(path: Path) -> list[Document]:
+    """Load a file of past answers or resources: one document per record, in file order.
+
+    Returns:
+        The documents; an empty list when the file's lists are empty.
+
+    Raises:
+        IngestError: invalid YAML/JSON/CSV (with the line), a record that is not a mapping,
+            a missing or non-text required field ("record 3: missing 'answer'"), a duplicate id.
+        UnsupportedFile: YAML/JSON that holds neither an 'answers' nor a 'resources' list.
+    """
+    path = Path(path)
+    text = decode_text(read_bytes(path))
+    suffix = path.suffix.lower()
+    source = source_of(path)
+    if suffix == ".csv":
+        return _answers(source, _csv_records(text))
+    kind = "JSON" if suffix == ".json" else "YAML"
+    data = _parse_json(text) if kind == "JSON" else _parse_yaml(text)
+    if isinstance(data, list):
+        return _answers(source, _numbered(data))
+    if isinstance(data, dict) and ("answers" in data or "resources" in data):
+        documents = []
+        if "answers" in data:
+            documents += _answers(source, _numbered(_list_of(data, "answers")))
+        if "resources" in data:
+            documents += _resources(source, _numbered(_list_of(data, "resources")))
+        return documents
+    raise UnsupportedFile(
+        f"{kind} file is neither past answers nor resources: expected a top-level 'answers' or 'resources' list"
+    )
+
+
+def _parse_yaml(text: str) -> Any:
+    try:
+        return yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" at line {mark.line + 1}" if mark is not None else ""
+        raise IngestError(f"invalid YAML{where}: {one_line(getattr(exc, 'problem', None) or describe(exc))}") from None
+
+
+def _parse_json(text: str) -> Any:
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise IngestError(f"invalid JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}") from None
+
+
+def _list_of(data: Mapping[str, Any], key: str) -> list[Any]:
+    value = data[key]
+    if value is None:
+        return []
+    if not isinstance(value, list):
+        raise IngestError(f"'{key}' must be a list of records, got {_kind(value)}")
+    return value
+
+
+def _numbered(records: list[Any]) -> Iterable[tuple[str, Any]]:
+    return ((f"record {index}", record) for index, record in enumerate(records, start=1))
+
+
+def _csv_records(text: str) -> Iterable[tuple[str, Any]]:
+    header = text.split("\n", 1)[0]
+    delimiter = ";" if header.count(";") > header.count(",") else ","
+    reader = csv.DictReader(io.StringIO(text, newline=""), delimiter=delimiter)
+    try:
+        columns = [(name or "").strip().lower() for name in reader.fieldnames or []]
+        missing = [name for name in ANSWER_FIELDS if name not in columns]
+        if missing:
+            found = ", ".join(name for name in columns if name) or "none"
+            raise IngestError(f"CSV has no '{missing[0]}' column (columns: {found}); expected question, answer")
+        reader.fieldnames = columns
+        rows = []
+        for index, row in enumerate(reader, start=1):
+            if any((value or "").strip() for key, value in row.items() if key is not None):
+                rows.append((f"record {index} (line {reader.line_num})", row))
+    except csv.Error as exc:
+        raise IngestError(f"invalid CSV at line {reader.line_num}: {describe(exc)}") from None
+    return rows
+
+
+def _answers(source: str, records: Iterable[tuple[str, Any]]) -> list[Document]:
+    documents: list[Document] = []
+    seen: dict[str, str] = {}
+    for where, record in records:
+        fields = _fields(where, record, ANSWER_FIELDS)
+        question, answer = fields["question"], fields["answer"]
+        answer_id = _text(where, record, "id") or short_hash(question)
+        if answer_id in seen and _text(where, record, "id"):
+            raise IngestError(f"{where}: duplicate id '{answer_id}' (also {seen[answer_id]})")
+        seen[answer_id] = where
+        metadata = {
+            "answer_id": answer_id,
+            "date": _text(where, record, "date"),
+            "tags": _joined(record.get("tags"), ", ", _TAG_SPLIT),
+            "sources": _joined(record.get("sources"), " ; ", re.compile(r"\s*;\s*")),
+        }
+        text = f"Question : {question}\n\nRéponse : {answer}"
+        documents.append(_document(source, question, "answer", text, metadata))
+    return documents
+
+
+def _resources(source: str, records: Iterable[tuple[str, Any]]) -> list[Document]:
+    documents = []
+    for where, record in records:
+        fields = _fields(where, record, RESOURCE_FIELDS)
+        name, offers = fields["name"], fields["offers"]
+        audience = _text(where, record, "audience")
+        text = f"{name} — {offers}" + (f" ({audience})" if audience else "")
+        metadata = {
+            "url": _text(where, record, "url"),
+            "audience": audience,
+            "tags": _joined(record.get("tags"), ", ", _TAG_SPLIT),
+        }
+        documents.append(_document(source, name, "resource", text, metadata))
+    return documents
+
+
+def _document(source: str, title: str, kind: str, text: str, metadata: dict[str, str]) -> Document:
+    return Document(
+        source=source,
+        title=title,
+        kind=kind,
+        sections=assemble_sections([(text, None, ())]),
+        metadata={key: value for key, value in metadata.items() if value},
+    )
+
+
+def _fields(where: str, record: Any, required: tuple[str, ...]) -> dict[str, str]:
+    if not isinstance(record, dict):
+        raise IngestError(f"{where}: expected a mapping with {' and '.join(map(repr, required))}, got {_kind(record)}")
+    values = {}
+    for name in required:
+        value = _text(where, record, name)
+        if not value:
+            raise IngestError(f"{where}: missing '{name}'")
+        values[name] = value
+    return values
+
+
+def _text(where: str, record: Mapping[str, Any], name: str) -> str:
+    value = record.get(name)
+    if value is None:
+        return ""
+    if isinstance(value, dt.datetime):
+        return value.date().isoformat()
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, (dict, list)):
+        raise IngestError(f"{where}: '{name}' must be text, got {_kind(value)}")
+    return str(value).strip()
+
+
+def _joined(value: Any, separator: str, split: re.Pattern[str]) -> str:
+    if value is None:
+        return ""
+    items = value if isinstance(value, list) else split.split(str(value))
+    return separator.join(part for part in (one_line(item, limit=1000) for item in items) if part)
+
+
+def _kind(value: Any) -> str:
+    names = {dict: "a mapping", list: "a list", str: "a text", type(None): "nothing"}
+    return names.get(type(value), f"a {type(value).__name__}")

@@ -1,0 +1,138 @@
+"""Load any supported file into documents, after checking that it can and should be read.
+
+Example:
+    >>> from assistant.config import get_settings
+    >>> docs = load_document(Path("guide.pdf"), get_settings())     # doctest: +SKIP
+    >>> docs[0].sections[0].page                                     # doctest: +SKIP
+    1
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+from pathlib import Path
+from typing import Callable
+
+from assistant.config import Settings
+from assistant.errors import IngestError, UnsupportedFile
+from assistant.ingest.loaders.common import describe
+from assistant.records import Document
+
+#: Extensions `load_document` reads (lower case, with the dot).
+SUPPORTED = frozenset({".pdf", ".md", ".markdown", ".html", ".htm", ".txt", ".docx", ".yaml", ".yml", ".json", ".csv"})
+
+_BYTES_PER_MB = 1024 * 1024
+_HINTS = {
+    ".doc": "save it as .docx",
+    ".odt": "save it as .docx",
+    ".rtf": "save it as .docx",
+    ".xlsx": "save past answers as .csv",
+    ".xls": "save past answers as .csv",
+}
+
+
+def load_document(path: Path, settings: Settings) -> list[Document]:
+    """Check a file, then load it with the loader of its extension.
+
+    One file gives one document, except a file of past answers or resources, which gives one
+    document per record (possibly none).
+
+    Args:
+        path: The file to load.
+        settings: Limits: `max_file_mb` (size; 1 MB = 1,048,576 bytes) and `file_timeout_s`
+            (PDF text extraction).
+
+    Returns:
+        The loaded documents; their `source` is the file's resolved absolute path.
+
+    Raises:
+        UnsupportedFile: an extension outside `SUPPORTED`, or YAML/JSON of another shape.
+        IngestError: unreadable, empty, too large, or invalid for its format; the message is
+            one line saying what is wrong and, when useful, what to do.
+    """
+    path = Path(path)
+    suffix = path.suffix.lower()
+    if suffix not in SUPPORTED:
+        shown = f"'{path.suffix}'" if path.suffix else "(none)"
+        hint = f" ({_HINTS[suffix]})" if suffix in _HINTS else ""
+        raise UnsupportedFile(f"unsupported extension {shown}{hint}: supported are {', '.join(sorted(SUPPORTED))}")
+    size = _check_readable(path)
+    if size == 0:
+        raise IngestError("empty file (0 bytes)")
+    limit = settings.max_file_mb * _BYTES_PER_MB
+    if size > limit:
+        raise IngestError(
+            f"file is {_size(size)}, over the {settings.max_file_mb:g} MB limit (GUICHET_MAX_FILE_MB)"
+        )
+    loader = _loader(suffix)
+    try:
+        return loader(path, settings)
+    except IngestError:
+        raise
+    except Exception as exc:  # a loader bug or a library error nobody foresaw: still one line
+        raise IngestError(f"could not read the file ({type(exc).__name__}: {describe(exc)})") from exc
+
+
+def _check_readable(path: Path) -> int:
+    """The file's size, once sure that it is a regular file this process can open."""
+    try:
+        info = path.stat()
+    except FileNotFoundError:
+        if path.is_symlink():
+            raise IngestError(f"broken symbolic link to '{os.readlink(path)}'") from None
+        raise IngestError("file not found") from None
+    except OSError as exc:
+        raise IngestError(f"cannot read file: {exc.strerror or describe(exc)}") from None
+    if not stat.S_ISREG(info.st_mode):
+        raise IngestError(f"not a regular file ({_file_type(info.st_mode)}): cannot read it")
+    try:
+        with path.open("rb") as handle:
+            handle.read(1)
+    except OSError as exc:
+        raise IngestError(f"cannot read file: {exc.strerror or describe(exc)}") from None
+    return info.st_size
+
+
+def _file_type(mode: int) -> str:
+    if stat.S_ISDIR(mode):
+        return "a directory"
+    if stat.S_ISFIFO(mode):
+        return "a named pipe"
+    if stat.S_ISSOCK(mode):
+        return "a socket"
+    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
+        return "a device"
+    return "not a file"
+
+
+def _size(size: int) -> str:
+    megabytes = size / _BYTES_PER_MB
+    return f"{megabytes:.1f} MB" if megabytes >= 0.1 else f"{size / 1024:.1f} KB"
+
+
+def _loader(suffix: str) -> Callable[[Path, Settings], list[Document]]:
+    # Imported on use: the CLI's --help must not pay for pypdf, lxml or python-docx.
+    if suffix == ".pdf":
+        from assistant.ingest.loaders.pdf import load_pdf
+
+        return lambda path, settings: [load_pdf(path, timeout_s=settings.file_timeout_s)]
+    if suffix in (".md", ".markdown"):
+        from assistant.ingest.loaders.markdown import load_markdown
+
+        return lambda path, settings: [load_markdown(path)]
+    if suffix in (".html", ".htm"):
+        from assistant.ingest.loaders.html import load_html
+
+        return lambda path, settings: [load_html(path)]
+    if suffix == ".txt":
+        from assistant.ingest.loaders.text import load_text
+
+        return lambda path, settings: [load_text(path)]
+    if suffix == ".docx":
+        from assistant.ingest.loaders.word import load_word
+
+        return lambda path, settings: [load_word(path)]
+    from assistant.ingest.loaders.answers import load_answers
+
+    return lambda path, settings: load_answers(path)

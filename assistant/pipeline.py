@@ -1,0 +1,101 @@
+"""The `Assistant` facade: one object that ingests, searches and drafts, built from settings.
+
+The CLI, the web app, the review stage and the evaluation runner all go through it, so a
+configuration (embedder, fusion weights, generator) means the same thing everywhere.
+
+Example:
+    >>> assistant = open_assistant(get_settings())                       # doctest: +SKIP
+    >>> draft = assistant.ask("pc de 7 ans : don ou DEEE ?")             # doctest: +SKIP
+    >>> draft.abstained, [c.marker for c in draft.citations]             # doctest: +SKIP
+    (False, [1, 2])
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Sequence
+
+from assistant.config import Settings
+from assistant.errors import ConfigError
+from assistant.records import Draft, Passage
+from assistant.store.index import KnowledgeIndex
+
+#: Named retrieval configurations for `guichet eval --config NAME`: settings overrides and a mode.
+CONFIGS: dict[str, dict] = {
+    "default": {"mode": "hybrid"},
+    "lexical": {"mode": "lexical"},
+    "dense": {"mode": "dense"},
+    "rrf-equal": {"mode": "hybrid", "lexical_weight": 1.0, "dense_weight": 1.0},
+}
+
+
+class Assistant:
+    """Ingest, search and draft over one knowledge index.
+
+    Args:
+        settings: Where the index lives and how to retrieve and draft.
+        mode: Retrieval mode: "hybrid", "lexical" or "dense".
+    """
+
+    def __init__(self, settings: Settings, mode: str = "hybrid") -> None:
+        self.settings = settings
+        self.mode = mode
+        self.index = KnowledgeIndex(settings)
+        self._retriever = None
+        self._generator = None
+
+    @property
+    def retriever(self):
+        if self._retriever is None:
+            from assistant.retrieval.hybrid import HybridRetriever
+
+            self._retriever = HybridRetriever(self.index.catalog, self.index.vectors,
+                                              self.index.embedder, self.settings,
+                                              lexical_cache_dir=self.settings.home / "lexical")
+        return self._retriever
+
+    @property
+    def generator(self):
+        if self._generator is None:
+            from assistant.drafting.factory import make_generator
+
+            self._generator = make_generator(self.settings)
+        return self._generator
+
+    def ingest(self, paths: Sequence[Path], prune: bool | None = None, progress=None):
+        """Index files and folders (see `assistant.ingest.pipeline.Ingestor`)."""
+        from assistant.ingest.pipeline import Ingestor
+
+        return Ingestor(self.index, progress=progress).ingest(list(paths), prune=prune)
+
+    def search(self, question: str, k: int | None = None, filters=None) -> list[Passage]:
+        """Ranked passages for a question."""
+        return self.retriever.search(question, k=k or self.settings.top_k, filters=filters, mode=self.mode)
+
+    def ask(self, question: str, passages: Sequence[Passage] | None = None,
+            history: Sequence[str] = ()) -> Draft:
+        """A cited draft, or an abstention with its reason."""
+        from assistant.drafting.followup import contextual_query
+
+        if passages is None:
+            passages = self.search(contextual_query(question, history))
+        return self.generator.draft(question, passages, history)
+
+    def index_fingerprint(self) -> dict:
+        """Indexed documents and their content hashes, recorded with evaluation runs."""
+        return {"embedder": self.index.embedder.name, "documents": self.index.catalog.files()}
+
+
+def open_assistant(settings: Settings, config: str = "default") -> Assistant:
+    """An Assistant for a named configuration of CONFIGS.
+
+    Raises:
+        ConfigError: an unknown configuration name, with the allowed ones.
+    """
+    if config not in CONFIGS:
+        raise ConfigError(f"unknown configuration {config!r}: choose one of {', '.join(CONFIGS)}")
+    overrides = dict(CONFIGS[config])
+    mode = overrides.pop("mode")
+    if overrides:
+        settings = settings.model_copy(update=overrides)
+    return Assistant(settings, mode=mode)

@@ -1,0 +1,123 @@
+"""Incremental ingestion on real files, real Chroma and the real bundled embedder."""
+
+import json
+import shutil
+
+import pytest
+
+from assistant.config import get_settings
+from assistant.ingest.pipeline import Ingestor
+from assistant.store.index import KnowledgeIndex
+
+SMALL = ["fin-usage--cycle-de-vie.md", "guide-bonnes-pratiques--achat-durable--index.md",
+         "guide-achats-responsables--fiches-pratiques--logiciels.md"]
+
+
+@pytest.fixture
+def folder(tmp_path, minumeco):
+    """A copy of three small real Markdown files, so the test can change and delete them."""
+    target = tmp_path / "docs"
+    target.mkdir()
+    for name in SMALL:
+        shutil.copy(minumeco / "md" / name, target / name)
+    return target
+
+
+def consistent(index: KnowledgeIndex) -> bool:
+    return index.catalog.all_ids() == index.vectors.all_ids()
+
+
+def test_first_run_then_unchanged_rerun_embeds_nothing(folder):
+    index = KnowledgeIndex(get_settings())
+    first = Ingestor(index).ingest([folder])
+    assert first.files == 3 and first.chunks > 3 and not first.failed, first.as_json()
+    assert consistent(index), "catalog (lexical side) and vector store must hold the same chunks"
+    again = Ingestor(index).ingest([folder])
+    assert (again.files, again.unchanged, again.embedded) == (0, 3, 0), again.as_json()
+
+
+def test_changed_file_replaces_its_chunks_and_deleted_file_is_pruned(folder):
+    index = KnowledgeIndex(get_settings())
+    Ingestor(index).ingest([folder])
+    changed = folder / SMALL[0]
+    changed.write_text(changed.read_text(encoding="utf-8") + "\n\n## Ajout\n\nUn paragraphe nouveau sur la collecte.\n",
+                       encoding="utf-8")
+    (folder / SMALL[1]).unlink()
+    report = Ingestor(index).ingest([folder])
+    assert (report.files, report.unchanged, report.removed) == (1, 1, 1), report.as_json()
+    assert report.embedded < report.chunks, "unchanged chunks of a changed file are not re-embedded"
+    sources = {c.source for c in index.catalog.get_chunks(sorted(index.catalog.all_ids())).values()}
+    assert str((folder / SMALL[1]).resolve()) not in sources, "a deleted file's chunks must go"
+    assert any("collecte" in c.text for c in index.catalog.get_chunks(sorted(index.catalog.all_ids())).values())
+    assert consistent(index)
+
+
+def test_no_prune_keeps_vanished_files(folder):
+    index = KnowledgeIndex(get_settings())
+    Ingestor(index).ingest([folder])
+    (folder / SMALL[2]).unlink()
+    report = Ingestor(index).ingest([folder], prune=False)
+    assert report.removed == 0 and len(index.catalog.files()) == 3
+
+
+def test_interrupted_run_is_completed_by_the_next(folder, monkeypatch):
+    index = KnowledgeIndex(get_settings(embed_batch_size=2))
+    calls = {"n": 0}
+    real = index.embedder.embed_passages
+
+    def crash_on_second_batch(texts):
+        calls["n"] += 1
+        if calls["n"] == 2:
+            raise KeyboardInterrupt  # what Ctrl-C does in the middle of a file
+        return real(texts)
+
+    monkeypatch.setattr(index.embedder, "embed_passages", crash_on_second_batch)
+    with pytest.raises(KeyboardInterrupt):
+        Ingestor(index).ingest([folder])
+    half = set(index.catalog.files())
+    assert len(half) < 3, "the interrupted file is not recorded as done"
+    monkeypatch.setattr(index.embedder, "embed_passages", real)
+    report = Ingestor(index).ingest([folder])
+    assert len(index.catalog.files()) == 3 and not report.failed
+    assert consistent(index), "after the next run both sides agree"
+
+
+def test_vectors_lost_are_re_embedded_from_the_catalog(folder):
+    index = KnowledgeIndex(get_settings())
+    Ingestor(index).ingest([folder])
+    some = sorted(index.vectors.all_ids())[:2]
+    index.vectors.delete(some)
+    Ingestor(index).ingest([folder])
+    assert consistent(index)
+
+
+def test_cli_json_contract_and_exit_codes(folder, tmp_path):
+    from click.testing import CliRunner
+
+    from assistant.cli import cli
+    from assistant.cli import commands  # noqa: F401
+
+    (folder / "vide.pdf").write_bytes(b"")
+    result = CliRunner().invoke(cli, ["ingest", str(folder), "--json"])
+    payload = json.loads(result.output)
+    assert result.exit_code == 1, "a failed file gives exit code 1"
+    assert set(payload) == {"files", "chunks", "unchanged", "removed", "failed"}
+    assert payload["files"] == 3 and [f["path"].endswith("vide.pdf") for f in payload["failed"]] == [True]
+    assert "\n" not in payload["failed"][0]["error"]
+    (folder / "vide.pdf").unlink()
+    result = CliRunner().invoke(cli, ["ingest", str(folder), "--json"])
+    assert result.exit_code == 0 and json.loads(result.output)["unchanged"] == 3
+
+
+def test_other_embedder_on_existing_index_is_refused(folder, monkeypatch):
+    from click.testing import CliRunner
+
+    from assistant.cli import cli
+    from assistant.cli import commands  # noqa: F401
+
+    assert CliRunner().invoke(cli, ["ingest", str(folder), "-q"]).exit_code == 0
+    monkeypatch.setenv("GUICHET_EMBEDDER", "minilm")
+    result = CliRunner().invoke(cli, ["ingest", str(folder), "-q"])
+    assert result.exit_code == 2 and "--rebuild" in result.output, result.output
+    result = CliRunner().invoke(cli, ["ingest", "--rebuild", str(folder), "-q"])
+    assert result.exit_code == 0, result.output
