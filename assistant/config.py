@@ -56,6 +56,7 @@ class Settings(BaseSettings):
     llm_timeout_s: float = Field(60.0, gt=0, description="Timeout of one LLM request.")
     max_source_age_days: int = Field(730, gt=0, description="Sources older than this are flagged for the advisor.")
 
+    claim_minutes: int = Field(30, gt=0, description="How long an advisor's claim on a question lasts.")
     database_url: str = Field("", description="SQLAlchemy URL of the review database; empty = SQLite in GUICHET_HOME.")
     chroma_url: str = Field("", description="URL of a Chroma server; empty = embedded Chroma in GUICHET_HOME.")
     chroma_token: SecretStr = Field(SecretStr(""), description="Auth token of the Chroma server (environment only).")

@@ -26,6 +26,7 @@ CONFIGS: dict[str, dict] = {
     "lexical": {"mode": "lexical"},
     "dense": {"mode": "dense"},
     "rrf-equal": {"mode": "hybrid", "lexical_weight": 1.0, "dense_weight": 1.0},
+    "naive": {"mode": "naive"},
 }
 
 
@@ -59,7 +60,7 @@ class Assistant:
         if self._generator is None:
             from assistant.drafting.factory import make_generator
 
-            self._generator = make_generator(self.settings)
+            self._generator = make_generator(self.settings, related_resources=self.related_resources)
         return self._generator
 
     def ingest(self, paths: Sequence[Path], prune: bool | None = None, progress=None):
@@ -71,6 +72,13 @@ class Assistant:
     def search(self, question: str, k: int | None = None, filters=None) -> list[Passage]:
         """Ranked passages for a question."""
         return self.retriever.search(question, k=k or self.settings.top_k, filters=filters, mode=self.mode)
+
+    def related_resources(self, question: str, k: int = 2) -> list:
+        """Resources and peer networks related to a question, for the drafts' "Pour aller plus loin"."""
+        from assistant.retrieval.filters import Filters
+
+        return [p.chunk for p in self.retriever.search(question, k=k, filters=Filters(kinds=("resource",)),
+                                                        mode="lexical")]
 
     def ask(self, question: str, passages: Sequence[Passage] | None = None,
             history: Sequence[str] = ()) -> Draft:
@@ -89,6 +97,9 @@ class Assistant:
 def open_assistant(settings: Settings, config: str = "default") -> Assistant:
     """An Assistant for a named configuration of CONFIGS.
 
+    The "naive" configuration is the LangChain tutorial baseline (see `evaluation.naive`) over
+    the same files as the main index.
+
     Raises:
         ConfigError: an unknown configuration name, with the allowed ones.
     """
@@ -96,6 +107,14 @@ def open_assistant(settings: Settings, config: str = "default") -> Assistant:
         raise ConfigError(f"unknown configuration {config!r}: choose one of {', '.join(CONFIGS)}")
     overrides = dict(CONFIGS[config])
     mode = overrides.pop("mode")
+    if mode == "naive":
+        from assistant.evaluation.naive import NaiveAssistant
+
+        main = Assistant(settings)
+        try:
+            return NaiveAssistant(settings, main.index.catalog.files())
+        finally:
+            main.index.close()
     if overrides:
         settings = settings.model_copy(update=overrides)
     return Assistant(settings, mode=mode)

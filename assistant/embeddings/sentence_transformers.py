@@ -37,13 +37,18 @@ class SentenceTransformerEmbedder:
     def warm_up(self) -> None:
         if self._model is not None:
             return
+        os.environ.setdefault("HF_HUB_OFFLINE", "1")  # never reach for a hub at run time
+        os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
+        os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
         try:
             from sentence_transformers import SentenceTransformer
         except ImportError:
             raise MissingDependency(
                 'sentence-transformers backend needs: pip install "guichet-vert[st]"') from None
-        os.environ.setdefault("HF_HUB_OFFLINE", "1")  # never reach for a hub at run time
         try:
+            from transformers.utils import logging as transformers_logging
+
+            transformers_logging.disable_progress_bar()
             self._model = SentenceTransformer(self.model, device="cpu", local_files_only=True)
         except (OSError, ValueError) as exc:
             raise ConfigError(

@@ -1,0 +1,195 @@
+"""Generator `llm`: fluent drafts from any OpenAI-compatible endpoint, verified like the others.
+
+langchain-openai's `ChatOpenAI` talks to the endpoint of `GUICHET_LLM_BASE_URL` (vLLM, a
+llama.cpp server, Ollama's `http://127.0.0.1:11434/v1`, or a hosted API) with the model
+`GUICHET_LLM_MODEL` and the key `GUICHET_LLM_API_KEY` (local servers accept any key). Each
+request has the timeout `GUICHET_LLM_TIMEOUT_S` and two retries.
+
+The model's text is then checked: markers are turned into `Citation` records (quote = the
+claim when it is in the cited passage, else the passage's closest sentence, with a flag),
+`citations.verify` flags every sentence without a valid citation, and old sources are flagged.
+When the evidence is weak the draft abstains without calling the model. When the endpoint
+fails (refused connection, timeout, HTTP error, unknown model), the extractive draft is
+returned with a note for the advisor.
+
+Example:
+    >>> from assistant.config import get_settings
+    >>> settings = get_settings(generator="llm", llm_base_url="http://127.0.0.1:8080/v1",
+    ...                         llm_model="smollm2")                         # doctest: +SKIP
+    >>> draft = LLMGenerator(settings).draft("Plafond d'un don ?", passages)  # doctest: +SKIP
+    >>> [f.reason for f in draft.flags]                                       # doctest: +SKIP
+    ['not a verbatim quote of [1]: check the claim against the passage']
+"""
+
+from __future__ import annotations
+
+import collections.abc as abc
+from dataclasses import replace
+from datetime import date
+from typing import Any, Sequence
+
+import httpx
+import openai
+
+from assistant.drafting import texts
+from assistant.drafting.abstention import Thresholds, should_abstain
+from assistant.drafting.base import DraftStream
+from assistant.drafting.citations import cite_markers, verify
+from assistant.drafting.dates import age_flags
+from assistant.drafting.extractive import ExtractiveGenerator, RelatedResources
+from assistant.drafting.followup import contextual_query
+from assistant.drafting.prompts import SYSTEM_PROMPT, user_message
+from assistant.drafting.render import sources_block
+from assistant.errors import ConfigError
+from assistant.records import Draft, Flag, Passage
+
+MAX_RETRIES = 2
+#: Longest answer, in tokens: two to five sentences need far less. Sent as the request's
+#: "max_tokens", which vLLM, Ollama and llama.cpp read (llama-cpp-python's server ignores the
+#: newer "max_completion_tokens" that ChatOpenAI's own `max_tokens` field would send).
+MAX_ANSWER_TOKENS = 400
+#: Placeholder key for local servers, which accept any (the OpenAI client refuses an empty one).
+NO_KEY = "sk-no-key-required"
+
+# What an unreachable or misbehaving endpoint raises through ChatOpenAI.
+_FAILURES = (openai.OpenAIError, httpx.HTTPError, ValueError)
+
+
+class LLMGenerator:
+    """Drafts with an OpenAI-compatible chat model; falls back to extractive on failure.
+
+    Args:
+        settings: `llm_base_url`, `llm_model`, `llm_api_key`, `llm_timeout_s`,
+            `max_source_age_days`.
+        related_resources: Optional resources lookup for "Pour aller plus loin".
+        thresholds: Abstention rule parameters.
+        today: Reference day for source ages (default: today).
+
+    Raises:
+        ConfigError: the base URL or the model name is empty.
+    """
+
+    name = "llm"
+
+    def __init__(self, settings, related_resources: RelatedResources | None = None,
+                 thresholds: Thresholds = Thresholds(), today: date | None = None) -> None:
+        if not settings.llm_base_url:
+            raise ConfigError("GUICHET_LLM_BASE_URL is empty: set it to an OpenAI-compatible endpoint, "
+                              "e.g. http://127.0.0.1:8080/v1")
+        if not settings.llm_model:
+            raise ConfigError("GUICHET_LLM_MODEL is empty: set it to a model name the endpoint serves")
+        self.settings = settings
+        self.thresholds = thresholds
+        self.today = today
+        self.fallback = ExtractiveGenerator(settings, related_resources, thresholds, today)
+        self._chat: Any = None
+
+    @property
+    def chat(self):
+        """The `ChatOpenAI` client, built on first use."""
+        if self._chat is None:
+            from langchain_openai import ChatOpenAI
+
+            key = self.settings.llm_api_key.get_secret_value() or NO_KEY
+            self._chat = ChatOpenAI(model=self.settings.llm_model, base_url=self.settings.llm_base_url,
+                                    api_key=key, timeout=self.settings.llm_timeout_s,
+                                    max_retries=MAX_RETRIES, temperature=0,
+                                    extra_body={"max_tokens": MAX_ANSWER_TOKENS})
+        return self._chat
+
+    def draft(self, question: str, passages: Sequence[Passage], history: Sequence[str] = ()) -> Draft:
+        """Draft with the model (one request), or abstain, or fall back to extractive."""
+        passages = tuple(passages)
+        early = self._abstention(question, passages, history)
+        if early is not None:
+            return early
+        try:
+            reply = self.chat.invoke(self._messages(question, passages, history))
+        except _FAILURES as exc:
+            return self._fall_back(question, passages, history, _cause(exc, self.settings))
+        body = _text(reply.content).strip()
+        if not body:
+            return self._fall_back(question, passages, history, "réponse vide")
+        return self._finish(body, question, passages, history)
+
+    def stream(self, question: str, passages: Sequence[Passage], history: Sequence[str] = ()) -> DraftStream:
+        """Yield the model's text as it arrives, then the sources; `.draft` once exhausted."""
+        return DraftStream(self._pieces(question, tuple(passages), history))
+
+    def _pieces(self, question: str, passages: tuple[Passage, ...],
+                history: Sequence[str]) -> abc.Generator[str, None, Draft]:
+        early = self._abstention(question, passages, history)
+        if early is not None:
+            yield early.text
+            return early
+        written: list[str] = []
+        try:
+            for chunk in self.chat.stream(self._messages(question, passages, history)):
+                piece = _text(chunk.content)
+                if piece:
+                    written.append(piece)
+                    yield piece
+        except _FAILURES as exc:
+            draft = self._fall_back(question, passages, history, _cause(exc, self.settings))
+            yield (f"\n\n{texts.LLM_INTERRUPTED}\n\n" if written else "") + draft.text
+            return draft
+        body = "".join(written).strip()
+        if not body:
+            draft = self._fall_back(question, passages, history, "réponse vide")
+            yield draft.text
+            return draft
+        draft = self._finish(body, question, passages, history)
+        yield draft.text[len(body):]
+        return draft
+
+    def _messages(self, question: str, passages: Sequence[Passage], history: Sequence[str]):
+        from langchain_core.messages import HumanMessage, SystemMessage
+
+        return [SystemMessage(SYSTEM_PROMPT), HumanMessage(user_message(question, passages, history))]
+
+    def _abstention(self, question: str, passages: tuple[Passage, ...], history: Sequence[str]) -> Draft | None:
+        abstain, _ = should_abstain(passages, contextual_query(question, history), self.thresholds)
+        if not abstain:
+            return None
+        return replace(self.fallback.draft(question, passages, history), generator=self.name)
+
+    def _fall_back(self, question: str, passages: tuple[Passage, ...], history: Sequence[str], cause: str) -> Draft:
+        draft = self.fallback.draft(question, passages, history)
+        note = Flag("", texts.LLM_FALLBACK.format(cause=cause))
+        return replace(draft, flags=(note, *draft.flags))
+
+    def _finish(self, body: str, question: str, passages: tuple[Passage, ...], history: Sequence[str]) -> Draft:
+        citations, unquoted = cite_markers(body, passages)
+        cited = sorted({c.marker for c in citations})
+        text = body
+        if cited:
+            text += "\n\n" + sources_block([(m, passages[m - 1]) for m in cited])
+        further, notes = self.fallback.further(contextual_query(question, history), passages)
+        text += "\n\n" + "\n\n".join(p for p in (further, texts.CLOSING) if p)
+        flags = (verify(text, citations, passages) + unquoted
+                 + age_flags({m: passages[m - 1].chunk for m in cited}, self.fallback.max_age_days, self.today)
+                 + notes)
+        return Draft(text, citations, passages, False, "", tuple(dict.fromkeys(flags)), self.name)
+
+
+def _text(content: Any) -> str:
+    """Message content as text (a string, or a list of content blocks)."""
+    if isinstance(content, str):
+        return content
+    return "".join(b.get("text", "") if isinstance(b, dict) else str(b) for b in content or ())
+
+
+def _cause(exc: BaseException, settings) -> str:
+    """One line for the advisor saying why the endpoint did not answer."""
+    if isinstance(exc, (openai.APITimeoutError, httpx.TimeoutException)):
+        return f"délai de {settings.llm_timeout_s:g} s dépassé"
+    if isinstance(exc, (openai.APIConnectionError, httpx.TransportError)):
+        return f"connexion impossible à {settings.llm_base_url}"
+    if isinstance(exc, openai.APIStatusError):
+        return f"erreur HTTP {exc.status_code} : {_first_line(exc.message)}"
+    return f"{type(exc).__name__} : {_first_line(str(exc))}"
+
+
+def _first_line(message: str, limit: int = 160) -> str:
+    line = (message or "").strip().splitlines()[0] if (message or "").strip() else ""
+    return line if len(line) <= limit else line[: limit - 1] + "…"

@@ -1,0 +1,107 @@
+"""Write the parts of a draft: quoted lines, the "Sources" list, "Pour aller plus loin",
+the closing line and the abstention message.
+
+Example:
+    >>> from assistant.records import Chunk
+    >>> chunk = Chunk("c1", "Texte.", "/corpus/faq.md", "Foire aux questions", section="DEEE",
+    ...               metadata={"date": "2023-04-03"})
+    >>> source_line(1, chunk)
+    '[1] Foire aux questions — DEEE — 2023-04-03 — /corpus/faq.md'
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Iterable, Sequence
+
+from assistant.drafting import texts
+from assistant.drafting.dates import date_label
+from assistant.records import Chunk, Passage
+from assistant.retrieval.analysis import fold
+
+MAX_FURTHER = 3
+
+_HYPHEN_BREAK = re.compile(r"(\w)-[ \t]*\n\s*(\w)")
+_LEGAL = re.compile(
+    r"\b(?:droit|legal\w*|juridique\w*|loi|decret|code|ccp|articles?|seuils?|delais?|standstill|"
+    r"recours|contentieux|obligatoires?|obligations?|interdit\w*|autorise\w*|reglement\w*|"
+    r"jurisprudence|clauses?|penalites?|dce|procedures?|mapa|appel d'offres|attribution|rejet|"
+    r"marches? publics?|imposer|exiger)\b")
+
+
+def display(sentence: str) -> str:
+    """A verbatim sentence as shown in the draft: PDF hyphenation joined, spaces collapsed.
+
+    Both are undone by the FORMAT.md normalisation, so the quote still matches its passage.
+
+    Example:
+        >>> display("La fabri-\\ncation représente\\njusqu’à 80 %.")
+        'La fabrication représente jusqu’à 80 %.'
+    """
+    return " ".join(_HYPHEN_BREAK.sub(r"\1\2", sentence).split())
+
+
+def title_of(chunk: Chunk) -> str:
+    """The document title, or its file name when it has none."""
+    return chunk.title.strip() or Path(chunk.source).name
+
+
+def link_of(chunk: Chunk) -> str:
+    """The document's web address when known (absolute URL), else its path.
+
+    Example:
+        >>> link_of(Chunk("c1", "T.", "/c/faq.md", "FAQ", metadata={"url": "/publications/faq/"}))
+        '/c/faq.md'
+    """
+    url = str(chunk.metadata.get("url", ""))
+    return url if url.startswith(("http://", "https://")) else chunk.source
+
+
+def source_line(marker: int, chunk: Chunk, duplicates: Sequence[Chunk] = ()) -> str:
+    """"[n] Title — p. 12 / section path — date — link or path" (+ other copies of the text)."""
+    line = f"[{marker}] {title_of(chunk)} — {chunk.location} — {date_label(chunk)} — {link_of(chunk)}"
+    others = [title_of(c) for c in duplicates if title_of(c) != title_of(chunk)]
+    if others:
+        line += f" (même texte dans : {', '.join(dict.fromkeys(others))})"
+    return line
+
+
+def sources_block(cited: Sequence[tuple[int, Passage]]) -> str:
+    """The "Sources :" heading and one line per cited passage, in marker order."""
+    lines = [source_line(marker, p.chunk, p.duplicates) for marker, p in cited]
+    return "\n".join([texts.SOURCES_HEADING, *lines])
+
+
+def further_line(resources: Iterable[Chunk]) -> str:
+    """ "Pour aller plus loin : Title (link) ; ..." or "" when there is no resource.
+
+    Example:
+        >>> further_line([Chunk("r1", "Réseau", "/r.md", "Réseau régional RAN COPER", "resource",
+        ...                     metadata={"url": "https://example.org"})])
+        'Pour aller plus loin : Réseau régional RAN COPER (https://example.org).'
+    """
+    seen: dict[str, str] = {}
+    for chunk in resources:
+        seen.setdefault(title_of(chunk), link_of(chunk))
+    items = [f"{title} ({link})" for title, link in list(seen.items())[:MAX_FURTHER]]
+    return f"{texts.FURTHER_PREFIX} {' ; '.join(items)}." if items else ""
+
+
+def is_legal(question: str) -> bool:
+    """True when the question is about the law (the abstention then also suggests a legal expert).
+
+    Example:
+        >>> is_legal("délai de standstill mini ?"), is_legal("recette de la blanquette ?")
+        (True, False)
+    """
+    return bool(_LEGAL.search(fold(question.lower()).replace("\u2019", "'")))
+
+
+def abstention_text(question: str, further: str = "") -> str:
+    """The French message of a draft that abstains: no reliable source, and whom to ask."""
+    parts = [texts.ABSTENTION, texts.ASK_NETWORK]
+    if is_legal(question):
+        parts.append(texts.ASK_LEGAL)
+    body = " ".join(parts)
+    return "\n\n".join(p for p in (body, further, texts.ABSTENTION_CLOSING) if p)

@@ -1,0 +1,29 @@
+"""The drafting entry point of the review stage.
+
+Example:
+    >>> from assistant.config import get_settings
+    >>> draft = draft_for_review(get_settings(), "et pour les imprimantes ?",
+    ...                          ["Quelle part de matériel reconditionné acheter ?"])  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+from typing import Sequence
+
+from assistant.records import Draft
+
+
+def draft_for_review(settings, question: str, history: Sequence[str] = ()) -> Draft:
+    """Search and draft an answer for the advisor's queue.
+
+    Args:
+        settings: The assistant's settings (index, retrieval, generator).
+        question: The buyer's question.
+        history: The thread's earlier questions, oldest first (follow-ups are read with them).
+
+    Returns:
+        A cited draft, or an abstention with its reason.
+    """
+    from assistant.pipeline import open_assistant
+
+    return open_assistant(settings).ask(question, history=history)

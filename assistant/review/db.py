@@ -1,0 +1,127 @@
+"""Engine and transactions of the review database.
+
+SQLite (the default, `GUICHET_HOME/review.sqlite`) runs in WAL mode with a busy timeout, and
+every write transaction starts with `BEGIN IMMEDIATE`: a writer waits for the lock up front
+instead of failing half-way when another process committed first. Any other SQLAlchemy URL
+(PostgreSQL) is used as is; nothing below is needed there.
+
+Example:
+    >>> from sqlalchemy import text
+    >>> engine = make_engine("sqlite:///:memory:")
+    >>> with transaction(engine, write=True) as session:
+    ...     _ = session.execute(text("select 1"))
+"""
+
+from __future__ import annotations
+
+import threading
+import weakref
+from collections.abc import Iterator
+from contextlib import contextmanager, nullcontext
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm import Session
+from sqlalchemy.orm.exc import StaleDataError
+
+from assistant.review.errors import Conflict, DatabaseBusy
+
+_WRITE = "guichet_write"
+_FILE_LOCKS: dict[str, Any] = {}  # threading.RLock per SQLite file
+_FILE_LOCKS_GUARD = threading.Lock()
+_BUSY_TIMEOUTS: weakref.WeakKeyDictionary[Engine, float] = weakref.WeakKeyDictionary()
+_BUSY_MESSAGE = ("the review database is locked by another process: retry in a moment, or stop the "
+                 "process holding it")
+
+
+@contextmanager
+def _writer_turn(engine: Engine) -> Iterator[None]:
+    """One writer at a time per SQLite file within this process.
+
+    Threads queue on a Python lock instead of in SQLite's busy handler, which polls with sleeps
+    of up to 100 ms and makes the latency tail long. Other processes still meet SQLite's lock.
+    """
+    if engine.dialect.name != "sqlite":
+        yield
+        return
+    with _FILE_LOCKS_GUARD:
+        lock = _FILE_LOCKS.setdefault(str(engine.url), threading.RLock())
+    if not lock.acquire(timeout=_BUSY_TIMEOUTS.get(engine, 5.0)):
+        raise DatabaseBusy(_BUSY_MESSAGE)
+    try:
+        yield
+    finally:
+        lock.release()
+
+
+def database_url(home: Path, url: str = "") -> str:
+    """The configured URL, or the default SQLite file in the data directory."""
+    if url:
+        return url
+    return f"sqlite:///{(Path(home) / 'review.sqlite').resolve()}"
+
+
+def make_engine(url: str, busy_timeout_s: float = 5.0) -> Engine:
+    """Create the engine; SQLite gets WAL, a busy timeout, foreign keys and explicit BEGINs.
+
+    Args:
+        url: SQLAlchemy URL.
+        busy_timeout_s: How long a SQLite writer waits for a lock before `DatabaseBusy`.
+    """
+    if not url.startswith("sqlite"):
+        return create_engine(url, pool_pre_ping=True)
+    if url.startswith("sqlite:///") and ":memory:" not in url:
+        Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+    engine = create_engine(url, connect_args={"timeout": busy_timeout_s, "check_same_thread": False})
+    _BUSY_TIMEOUTS[engine] = busy_timeout_s
+    busy_ms = int(busy_timeout_s * 1000)
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        # pysqlite's own implicit BEGIN is disabled so that the "begin" hook below decides.
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute(f"PRAGMA busy_timeout = {busy_ms}")
+        cursor.execute("PRAGMA journal_mode = WAL")
+        cursor.execute("PRAGMA foreign_keys = ON")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn: Any) -> None:
+        immediate = conn.get_execution_options().get(_WRITE, False)
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+    return engine
+
+
+def is_locked_error(exc: OperationalError) -> bool:
+    """True when SQLite reports a lock held by another connection."""
+    message = str(exc.orig).lower()
+    return "locked" in message or "busy" in message
+
+
+@contextmanager
+def transaction(engine: Engine, write: bool = False) -> Iterator[Session]:
+    """One ORM session in one transaction, committed on success, rolled back on error.
+
+    Lock timeouts become `DatabaseBusy` and stale optimistic versions become `Conflict`.
+
+    Args:
+        engine: Engine from `make_engine`.
+        write: Take the write lock at BEGIN (SQLite); reads use a plain BEGIN.
+    """
+    bind = engine.execution_options(**{_WRITE: True}) if write else engine
+    try:
+        with _writer_turn(engine) if write else nullcontext(), \
+                Session(bind, expire_on_commit=False) as session, session.begin():
+            yield session
+    except StaleDataError:
+        raise Conflict("another advisor changed this item at the same moment: reload it, "
+                       "nothing was overwritten") from None
+    except OperationalError as exc:
+        if engine.dialect.name == "sqlite" and is_locked_error(exc):
+            raise DatabaseBusy(_BUSY_MESSAGE) from None
+        raise
+

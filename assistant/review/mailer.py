@@ -1,0 +1,156 @@
+"""Mail to buyers: composing plain-text messages and delivering them with smtplib.
+
+The mailer knows nothing of the database: the service queues each message in its outbox after
+an advisor validated (or rejected) a question, then hands it here.
+
+Example:
+    >>> mail = compose_answer(12, "Puis-je exiger un label ?", "Oui [1].", [])
+    >>> mail.subject
+    'Guichet vert : réponse à votre question n° 12'
+"""
+
+from __future__ import annotations
+
+import smtplib
+import ssl
+from collections.abc import Sequence
+from dataclasses import dataclass
+from email.message import EmailMessage
+from email.utils import formatdate, make_msgid
+from typing import Protocol
+
+from assistant.review.errors import DeliveryFailed, InvalidInput
+from assistant.review.views import Source
+
+SECURITY_MODES = ("starttls", "ssl", "none")
+
+
+@dataclass(frozen=True)
+class OutgoingMail:
+    """A plain-text message to one buyer."""
+
+    recipient: str
+    subject: str
+    body: str
+
+
+class Mailer(Protocol):
+    """Delivers one message or raises `DeliveryFailed` with a one-line reason."""
+
+    def send(self, mail: OutgoingMail) -> None: ...
+
+
+def _quote(text: str) -> str:
+    return "\n".join(f"> {line}" for line in text.splitlines())
+
+
+_SIGNATURE = (
+    "Cette réponse a été relue et validée par un conseiller du guichet vert.\n"
+    "Elle est un premier niveau d'information, pas un avis juridique."
+)
+
+
+def compose_answer(question_id: int, question: str, answer: str, sources: Sequence[Source]) -> OutgoingMail:
+    """The message carrying a validated answer and its sources (recipient filled by the caller)."""
+    lines = [
+        "Bonjour,", "",
+        f"Voici la réponse du guichet vert à votre question n° {question_id} :", "",
+        _quote(question), "", answer, "",
+    ]
+    if sources:
+        lines += ["Sources :", *(s.line() for s in sources), ""]
+    lines.append(_SIGNATURE)
+    return OutgoingMail("", f"Guichet vert : réponse à votre question n° {question_id}", "\n".join(lines))
+
+
+def compose_rejection(question_id: int, question: str, message: str) -> OutgoingMail:
+    """The message telling a buyer why their question gets no answer from the desk."""
+    body = "\n".join([
+        "Bonjour,", "",
+        f"Au sujet de votre question n° {question_id} :", "", _quote(question), "", message, "",
+        "Le guichet vert",
+    ])
+    return OutgoingMail("", f"Guichet vert : votre question n° {question_id}", body)
+
+
+class SmtpMailer:
+    """Sends mail through an SMTP server with STARTTLS, implicit TLS (SSL) or no encryption.
+
+    Example:
+        >>> mailer = SmtpMailer("127.0.0.1", 2525, security="none")
+        >>> # mailer.send(OutgoingMail("acheteur@exemple.fr", "Objet", "Texte"))
+
+    Args:
+        host: SMTP server name.
+        port: SMTP port.
+        security: One of SECURITY_MODES.
+        user: Login name; empty means no authentication.
+        password: Login password.
+        sender: From address.
+        timeout_s: Socket timeout of one delivery.
+        ssl_context: TLS context; the system's default trust store when None.
+    """
+
+    def __init__(
+        self,
+        host: str,
+        port: int,
+        security: str = "starttls",
+        user: str = "",
+        password: str = "",
+        sender: str = "guichet-vert@localhost",
+        timeout_s: float = 10.0,
+        ssl_context: ssl.SSLContext | None = None,
+    ) -> None:
+        if security not in SECURITY_MODES:
+            raise InvalidInput(
+                f"GUICHET_SMTP_SECURITY must be one of {', '.join(SECURITY_MODES)}, got '{security}'"
+            )
+        self.host, self.port, self.security = host, port, security
+        self.user, self._password, self.sender = user, password, sender
+        self.timeout_s = timeout_s
+        self._context = ssl_context
+
+    def __repr__(self) -> str:
+        return f"SmtpMailer({self.host!r}, {self.port}, security={self.security!r}, user={self.user!r})"
+
+    @classmethod
+    def from_settings(cls, settings, ssl_context: ssl.SSLContext | None = None) -> SmtpMailer | None:
+        """The configured mailer, or None when `smtp_host` is empty (no mail)."""
+        if not settings.smtp_host:
+            return None
+        return cls(
+            settings.smtp_host, settings.smtp_port, settings.smtp_security, settings.smtp_user,
+            settings.smtp_password.get_secret_value(), settings.smtp_from, ssl_context=ssl_context,
+        )
+
+    def message(self, mail: OutgoingMail) -> EmailMessage:
+        """The MIME message (text/plain, UTF-8) for `mail`."""
+        message = EmailMessage()
+        message["From"] = self.sender
+        message["To"] = mail.recipient
+        message["Subject"] = mail.subject
+        message["Date"] = formatdate(localtime=False)
+        message["Message-ID"] = make_msgid(domain="guichet-vert")
+        message.set_content(mail.body, subtype="plain", charset="utf-8")
+        return message
+
+    def send(self, mail: OutgoingMail) -> None:
+        """Deliver `mail`; raises `DeliveryFailed` with the server's or the network's reason."""
+        context = self._context or ssl.create_default_context()
+        try:
+            if self.security == "ssl":
+                client = smtplib.SMTP_SSL(self.host, self.port, timeout=self.timeout_s, context=context)
+            else:
+                client = smtplib.SMTP(self.host, self.port, timeout=self.timeout_s)
+            with client:
+                if self.security == "starttls":
+                    client.starttls(context=context)
+                if self.user:
+                    client.login(self.user, self._password)
+                client.send_message(self.message(mail))
+        except (smtplib.SMTPException, OSError) as exc:
+            reason = str(exc).replace("\n", " ").strip() or type(exc).__name__
+            raise DeliveryFailed(
+                f"mail to {mail.recipient} via {self.host}:{self.port} failed: {reason}"
+            ) from None

@@ -1,0 +1,86 @@
+"""Numbered schema migrations of the review database.
+
+A fresh database gets the current models' tables and is stamped with every migration number.
+An existing one runs, in order and in one transaction, the migrations numbered above its
+version. A database stamped with a version this code does not know fails with a message that
+says what to do. To change the schema: change `models.py`, then append a `Migration` whose
+function brings a database of the previous version to the new one, written with SQLAlchemy
+Core/DDL constructs so that it runs on SQLite and PostgreSQL alike.
+
+Example:
+    >>> from assistant.review.db import make_engine
+    >>> migrate(make_engine("sqlite:///:memory:"))
+    1
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timezone
+
+from sqlalchemy import Connection, Engine, func, inspect, select
+
+from assistant.review.db import transaction
+from assistant.review.errors import SchemaError
+from assistant.review.models import Base, SchemaVersion
+
+
+@dataclass(frozen=True)
+class Migration:
+    """One schema step.
+
+    Args:
+        number: Schema version reached after `apply`.
+        title: What the step does, for humans.
+        apply: Function run inside the migration transaction.
+    """
+
+    number: int
+    title: str
+    apply: Callable[[Connection], None]
+
+
+def _initial(conn: Connection) -> None:
+    Base.metadata.create_all(conn)
+
+
+MIGRATIONS: tuple[Migration, ...] = (
+    Migration(1, "threads, questions, drafts, answers, events, advisors, feedback, outbox", _initial),
+)
+LATEST = MIGRATIONS[-1].number
+
+
+def migrate(engine: Engine) -> int:
+    """Bring the database to `LATEST` and return its version.
+
+    Raises:
+        SchemaError: the database is newer than this code, or has review tables but no version.
+    """
+    with transaction(engine, write=True) as session:
+        conn = session.connection()
+        tables = set(inspect(conn).get_table_names())
+        now = datetime.now(timezone.utc)
+        if SchemaVersion.__tablename__ not in tables:
+            ours = tables & set(Base.metadata.tables)
+            if ours:
+                raise SchemaError(
+                    f"the review database has tables ({', '.join(sorted(ours))}) but no "
+                    "schema_version: it was not created by guichet-vert; point "
+                    "GUICHET_DATABASE_URL at an empty database"
+                )
+            Base.metadata.create_all(conn)
+            session.add_all(SchemaVersion(version=m.number, applied_at=now) for m in MIGRATIONS)
+            return LATEST
+        current = session.scalar(select(func.max(SchemaVersion.version))) or 0
+        if current > LATEST:
+            raise SchemaError(
+                f"the review database is at schema version {current} but this guichet-vert "
+                f"knows versions up to {LATEST}: upgrade guichet-vert "
+                "(pip install -U guichet-vert), or restore a backup made by this version"
+            )
+        for migration in MIGRATIONS:
+            if migration.number > current:
+                migration.apply(conn)
+                session.add(SchemaVersion(version=migration.number, applied_at=now))
+        return LATEST

@@ -1,0 +1,188 @@
+"""SQLAlchemy 2 ORM models of the review database (SQLite by default, PostgreSQL unchanged).
+
+Every mutable workflow row (`QuestionRow`, `OutboxRow`) carries a `version` column that the ORM
+uses for optimistic locking: its UPDATE is `... WHERE id = :id AND version = :v`, and a stale
+version raises `StaleDataError`, which the service turns into `Conflict`.
+
+Example:
+    >>> from sqlalchemy import create_engine
+    >>> engine = create_engine("sqlite://")
+    >>> Base.metadata.create_all(engine)
+    >>> sorted(Base.metadata.tables)[:3]
+    ['advisors', 'answers', 'drafts']
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    DateTime,
+    Float,
+    ForeignKey,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    event,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.types import TypeDecorator
+
+#: Workflow states of a question.
+RECEIVED, DRAFTED, IN_REVIEW, SENT, REJECTED, ESCALATED = (
+    "received", "drafted", "in_review", "sent", "rejected", "escalated",
+)
+STATES = (RECEIVED, DRAFTED, IN_REVIEW, SENT, REJECTED, ESCALATED)
+
+#: Outbox states: `pending` (not tried yet), `failed` (last try failed, will be retried),
+#: `sent`, `cancelled` (the buyer's data was erased before delivery).
+OUTBOX_STATES = ("pending", "failed", "sent", "cancelled")
+
+
+class UTCDateTime(TypeDecorator):
+    """Timezone-aware UTC datetimes on every backend (SQLite stores naive text)."""
+
+    impl = DateTime
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to the review database: use UTC-aware times")
+        return value.astimezone(timezone.utc).replace(tzinfo=None)
+
+    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
+        return None if value is None else value.replace(tzinfo=timezone.utc)
+
+
+class Base(DeclarativeBase):
+    """Declarative base of the review models."""
+
+
+class SchemaVersion(Base):
+    """One row per applied migration; the highest number is the schema version."""
+
+    __tablename__ = "schema_version"
+    version: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    applied_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class AdvisorRow(Base):
+    __tablename__ = "advisors"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(64), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(255))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class ThreadRow(Base):
+    __tablename__ = "threads"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token: Mapped[str] = mapped_column(String(64), unique=True)
+    email: Mapped[str | None] = mapped_column(String(320))
+    organisation: Mapped[str | None] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    forgotten_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class QuestionRow(Base):
+    __tablename__ = "questions"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    thread_id: Mapped[int] = mapped_column(ForeignKey("threads.id"), index=True)
+    text: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(16), index=True)
+    version: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    drafted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    draft_error: Mapped[str | None] = mapped_column(Text)
+    claimed_by: Mapped[int | None] = mapped_column(ForeignKey("advisors.id"))
+    claim_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    closed_by: Mapped[int | None] = mapped_column(ForeignKey("advisors.id"))
+    reason: Mapped[str | None] = mapped_column(Text)
+    buyer_message: Mapped[str | None] = mapped_column(Text)
+
+    __mapper_args__ = {"version_id_col": version}
+
+
+class DraftRow(Base):
+    __tablename__ = "drafts"
+    __table_args__ = (UniqueConstraint("question_id", "number"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    question_id: Mapped[int] = mapped_column(ForeignKey("questions.id"), index=True)
+    number: Mapped[int] = mapped_column(Integer)
+    text: Mapped[str] = mapped_column(Text)
+    citations: Mapped[list] = mapped_column(JSON)
+    flags: Mapped[list] = mapped_column(JSON)
+    passages: Mapped[list] = mapped_column(JSON)
+    abstained: Mapped[bool] = mapped_column(Boolean)
+    reason: Mapped[str] = mapped_column(Text)
+    generator: Mapped[str] = mapped_column(String(64))
+    requested_by: Mapped[int | None] = mapped_column(ForeignKey("advisors.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class AnswerRow(Base):
+    __tablename__ = "answers"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    question_id: Mapped[int] = mapped_column(ForeignKey("questions.id"), unique=True)
+    draft_id: Mapped[int | None] = mapped_column(ForeignKey("drafts.id"))
+    advisor_id: Mapped[int] = mapped_column(ForeignKey("advisors.id"))
+    text: Mapped[str] = mapped_column(Text)
+    sources: Mapped[list] = mapped_column(JSON)
+    edited: Mapped[bool] = mapped_column(Boolean)
+    edit_ratio: Mapped[float] = mapped_column(Float)
+    reusable: Mapped[bool] = mapped_column(Boolean)
+    validated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class EventRow(Base):
+    """Append-only audit log: rows are inserted, never updated or deleted (enforced below)."""
+
+    __tablename__ = "events"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    actor: Mapped[str] = mapped_column(String(80))
+    action: Mapped[str] = mapped_column(String(32))
+    question_id: Mapped[int | None] = mapped_column(ForeignKey("questions.id"), index=True)
+    thread_id: Mapped[int | None] = mapped_column(ForeignKey("threads.id"))
+    detail: Mapped[dict] = mapped_column(JSON)
+    diff: Mapped[str] = mapped_column(Text)
+
+
+class FeedbackRow(Base):
+    __tablename__ = "feedback"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    question_id: Mapped[int] = mapped_column(ForeignKey("questions.id"), index=True)
+    rating: Mapped[int] = mapped_column(Integer)
+    comment: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class OutboxRow(Base):
+    __tablename__ = "outbox"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    question_id: Mapped[int] = mapped_column(ForeignKey("questions.id"), index=True)
+    recipient: Mapped[str] = mapped_column(String(320))
+    subject: Mapped[str] = mapped_column(String(300))
+    body: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(16), index=True)
+    attempts: Mapped[int] = mapped_column(Integer)
+    last_error: Mapped[str] = mapped_column(Text)
+    locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    version: Mapped[int] = mapped_column(Integer)
+
+    __mapper_args__ = {"version_id_col": version}
+
+
+@event.listens_for(EventRow, "before_update")
+@event.listens_for(EventRow, "before_delete")
+def _audit_is_append_only(mapper: Any, connection: Any, target: EventRow) -> None:
+    raise RuntimeError(f"audit event {target.id} cannot be changed: the audit log is append-only")

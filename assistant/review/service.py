@@ -1,0 +1,561 @@
+"""The review service: the only way a question moves from received to sent.
+
+States: received → drafted → in_review (claimed, the claim expires) → sent; or rejected (reason
+and a message to the buyer); or escalated (reason). `sent` and `rejected` are final. Every
+change is one transaction with an optimistic version check and an audit event; mail goes
+through the outbox, so a failed delivery is retried, never dropped.
+
+Example:
+    >>> service = ReviewService(get_settings(), drafter=draft_for_review)  # doctest: +SKIP
+    >>> sub = service.submit("Puis-je exiger un label ?", email="a@ville.fr")  # doctest: +SKIP
+    >>> service.validate(sub.id, "alice", "Oui, sous conditions [1].").status  # doctest: +SKIP
+    'sent'
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from collections.abc import Callable
+from dataclasses import asdict
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from argon2 import PasswordHasher
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from assistant.records import Draft
+from assistant.review import backup, metrics, reuse, texts
+from assistant.review.accounts import Accounts
+from assistant.review.buyers import Buyers
+from assistant.review.db import database_url, make_engine
+from assistant.review.errors import Conflict, IllegalTransition, InvalidInput
+from assistant.review.mailer import Mailer, SmtpMailer, compose_answer, compose_rejection
+from assistant.review.migrations import migrate
+from assistant.review.models import (
+    DRAFTED,
+    ESCALATED,
+    IN_REVIEW,
+    OUTBOX_STATES,
+    RECEIVED,
+    REJECTED,
+    SENT,
+    STATES,
+    AdvisorRow,
+    AnswerRow,
+    DraftRow,
+    EventRow,
+    FeedbackRow,
+    OutboxRow,
+    QuestionRow,
+    ThreadRow,
+)
+from assistant.review.outbox import Outbox
+from assistant.review.store import Store, utcnow
+from assistant.review.views import (
+    Advisor,
+    OutboxEntry,
+    OutboxReport,
+    QuestionDetail,
+    QuestionSummary,
+    ShownPassage,
+    Source,
+    Submission,
+    ThreadView,
+    answer_record,
+    audit_event,
+    outbox_entry,
+    stored_draft,
+)
+
+log = logging.getLogger(__name__)
+
+Drafter = Callable[[str, list[str]], Draft]
+ReusableHook = Callable[[Path], None]
+
+#: States from which each advisor action is allowed.
+ALLOWED: dict[str, tuple[str, ...]] = {
+    "claim": (RECEIVED, DRAFTED, IN_REVIEW, ESCALATED),
+    "release": (IN_REVIEW,),
+    "redraft": (RECEIVED, DRAFTED, IN_REVIEW),
+    "validate": (RECEIVED, DRAFTED, IN_REVIEW, ESCALATED),
+    "reject": (RECEIVED, DRAFTED, IN_REVIEW, ESCALATED),
+    "escalate": (RECEIVED, DRAFTED, IN_REVIEW),
+}
+DEFAULT_REJECTION = (
+    "Le guichet vert ne peut pas répondre à cette question. Un conseiller peut vous orienter "
+    "vers un autre interlocuteur si vous reprenez contact."
+)
+
+
+class ReviewService:
+    """Questions, drafts, advisor review, sending, metrics, backup and erasure.
+
+    Example:
+        >>> service = ReviewService(get_settings(), drafter=my_drafter)  # doctest: +SKIP
+        >>> sub = service.submit("Quelle part de reconditionné ?")  # doctest: +SKIP
+        >>> opened = service.claim(sub.id, "alice")  # doctest: +SKIP
+        >>> service.validate(sub.id, "alice", "…", expected_version=opened.version)  # doctest: +SKIP
+
+    Args:
+        settings: `assistant.config.Settings` (home, database_url, smtp_*).
+        drafter: Builds a draft from a question and the thread's earlier questions.
+        on_reusable: Called with the past-answer file written for a reusable answer.
+        mailer: Delivers mail; by default an `SmtpMailer` when `settings.smtp_host` is set.
+        clock: Current UTC time (tests move it to expire claims).
+        claim_minutes: How long a claim holds (`settings.claim_minutes` when that exists, else 30).
+        busy_timeout_s: How long a SQLite writer waits for a lock before `DatabaseBusy`.
+        password_hasher: argon2id hasher; argon2-cffi's default (RFC 9106 low-memory) profile.
+    """
+
+    def __init__(
+        self,
+        settings: Any,
+        drafter: Drafter | None = None,
+        on_reusable: ReusableHook | None = None,
+        mailer: Mailer | None = None,
+        clock: Callable[[], datetime] = utcnow,
+        claim_minutes: float | None = None,
+        busy_timeout_s: float = 5.0,
+        password_hasher: PasswordHasher | None = None,
+    ) -> None:
+        minutes = claim_minutes if claim_minutes is not None else getattr(settings, "claim_minutes", 30)
+        if minutes <= 0:
+            raise InvalidInput(f"claim duration must be > 0 minutes, got {minutes}")
+        self.settings = settings
+        self.home = Path(settings.home)
+        self.claim_duration = timedelta(minutes=minutes)
+        self._drafter = drafter
+        self._on_reusable = on_reusable
+        self.url = database_url(self.home, settings.database_url)
+        self.engine = make_engine(self.url, busy_timeout_s)
+        self.schema_version = migrate(self.engine)
+        self.store = Store(self.engine, clock)
+        self.accounts = Accounts(self.store, password_hasher)
+        self.buyers = Buyers(self.store)
+        self.mail = Outbox(self.store, mailer if mailer is not None else SmtpMailer.from_settings(settings))
+
+    def close(self) -> None:
+        """Release the database connections."""
+        self.engine.dispose()
+
+    # ---------------------------------------------------------------- accounts, buyer side
+
+    def add_advisor(self, name: str, password: str) -> Advisor:
+        """Create an advisor account (argon2id hash); see `Accounts.add`."""
+        return self.accounts.add(name, password)
+
+    def advisors(self) -> list[Advisor]:
+        """Every advisor account, by name."""
+        return self.accounts.all()
+
+    def authenticate(self, name: str, password: str) -> Advisor:
+        """Check an advisor's password; raises `AuthenticationFailed`."""
+        return self.accounts.authenticate(name, password)
+
+    def thread(self, token: str) -> ThreadView:
+        """A buyer's thread: questions, status, validated answers only; see `Buyers.thread`."""
+        return self.buyers.thread(token)
+
+    def feedback(self, token: str, question_id: int, rating: int, comment: str = "") -> None:
+        """A buyer's rating (1-5) and comment; see `Buyers.feedback`."""
+        self.buyers.feedback(token, question_id, rating, comment)
+
+    def forget(self, token: str, actor: str = "admin") -> None:
+        """Erase a buyer's e-mail and organisation, keep anonymous statistics; audited."""
+        self.buyers.forget(token, actor)
+
+    # ---------------------------------------------------------------- submission and drafting
+
+    def submit(self, question: str, email: str | None = None, organisation: str | None = None,
+               thread_token: str | None = None) -> Submission:
+        """Record a buyer's question, then draft it.
+
+        The question is committed before drafting: if the drafter fails it stays `received`
+        with the error recorded (see `redraft`), never lost.
+
+        Args:
+            question: The buyer's question.
+            email: Where to mail the validated answer (optional).
+            organisation: The buyer's organisation (optional).
+            thread_token: Token of the buyer's existing thread, for a follow-up question.
+
+        Returns:
+            The question id, its status (`drafted`, or `received` when drafting failed) and the
+            thread token.
+
+        Raises:
+            UnknownThread: `thread_token` names no thread.
+            InvalidInput: empty or too long question, malformed e-mail.
+        """
+        text = texts.check_question(question)
+        email = texts.check_email(email)
+        organisation = texts.check_organisation(organisation)
+        with self.store.write() as session:
+            if thread_token is not None:
+                thread = self.store.thread(session, thread_token)
+                thread.email = email or thread.email
+                thread.organisation = organisation or thread.organisation
+            else:
+                thread = ThreadRow(token=secrets.token_urlsafe(24), email=email, organisation=organisation,
+                                   created_at=self.store.now())
+                session.add(thread)
+                session.flush()
+            history = self.store.earlier_questions(session, thread.id)
+            row = QuestionRow(thread_id=thread.id, text=text, status=RECEIVED, created_at=self.store.now())
+            session.add(row)
+            session.flush()
+            self.store.event(session, "buyer", "received", row)
+            question_id, token = row.id, thread.token
+        status, error = self._draft(question_id, text, history, actor="system")
+        return Submission(question_id, status, token, error)
+
+    def redraft(self, question_id: int, advisor: str | None = None, drafter: Drafter | None = None,
+                expected_version: int | None = None) -> QuestionDetail:
+        """Draft again: after a drafting failure, or with another drafter or other passages.
+
+        Args:
+            question_id: The question.
+            advisor: Who asks (None for a system retry of a failed draft).
+            drafter: Overrides the service's drafter for this call.
+            expected_version: The version the advisor saw.
+        """
+        with self.store.write() as session:
+            row = self.store.question(session, question_id)
+            adv = self.store.advisor(session, advisor) if advisor else None
+            self._check(session, row, "redraft", adv, expected_version)
+            text, history = row.text, self.store.earlier_questions(session, row.thread_id, row.id)
+        self._draft(question_id, text, history, actor=advisor or "system", drafter=drafter,
+                    advisor_id=adv.id if adv else None)
+        return self.show(question_id)
+
+    def _draft(self, question_id: int, text: str, history: list[str], actor: str,
+               drafter: Drafter | None = None, advisor_id: int | None = None) -> tuple[str, str]:
+        drafter = drafter or self._drafter
+        try:
+            if drafter is None:
+                raise RuntimeError("no drafter configured")
+            draft = drafter(text, list(history))
+            if not isinstance(draft, Draft):
+                raise TypeError(f"the drafter returned {type(draft).__name__}, not a Draft")
+        except Exception as exc:  # noqa: BLE001 - any drafting failure leaves the question stored
+            error = f"{type(exc).__name__}: {exc}"[:2000]
+            log.warning("drafting question %s failed: %s", question_id, error)
+            with self.store.write() as session:
+                row = self.store.question(session, question_id)
+                row.draft_error = error
+                self.store.event(session, actor, "draft_failed", row, error=error)
+                return row.status, error
+        return self._store_draft(question_id, draft, actor, advisor_id), ""
+
+    def _store_draft(self, question_id: int, draft: Draft, actor: str, advisor_id: int | None) -> str:
+        with self.store.write() as session:
+            row = self.store.question(session, question_id)
+            if row.status not in ALLOWED["redraft"]:
+                # Closed while drafting: a late draft is not attached to a closed question.
+                self.store.event(session, actor, "draft_discarded", row, status=row.status)
+                return row.status
+            if row.status == RECEIVED:
+                row.status = DRAFTED
+            row.drafted_at = row.drafted_at or self.store.now()
+            row.draft_error = None
+            self.store.write_version(session, row)
+            latest = self.store.latest_draft(session, question_id)
+            number = latest.number + 1 if latest else 1
+            session.add(DraftRow(
+                question_id=question_id, number=number, text=draft.text,
+                citations=[asdict(c) for c in draft.citations], flags=[asdict(f) for f in draft.flags],
+                passages=[asdict(ShownPassage.from_passage(p)) for p in draft.passages],
+                abstained=draft.abstained, reason=draft.reason, generator=draft.generator,
+                requested_by=advisor_id, created_at=self.store.now(),
+            ))
+            self.store.event(session, actor, "drafted", row, number=number, abstained=draft.abstained,
+                             generator=draft.generator)
+            return row.status
+
+    # ---------------------------------------------------------------- the advisor queue
+
+    def list_questions(self, status: str | None = None, limit: int | None = None) -> list[QuestionSummary]:
+        """The queue, oldest first, optionally of one status."""
+        if status is not None and status not in STATES:
+            raise InvalidInput(f"unknown status '{status}': use one of {', '.join(STATES)}")
+        query = select(QuestionRow).order_by(QuestionRow.created_at, QuestionRow.id)
+        if status is not None:
+            query = query.where(QuestionRow.status == status)
+        if limit is not None:
+            query = query.limit(limit)
+        with self.store.read() as session:
+            names = self.store.advisor_names(session)
+            result = []
+            for row in session.scalars(query).all():
+                draft = self.store.latest_draft(session, row.id)
+                claimed = self._claim_live(row)
+                result.append(QuestionSummary(
+                    row.id, row.status, row.text, row.created_at, row.version,
+                    names.get(row.claimed_by) if claimed else None, row.claim_expires_at if claimed else None,
+                    draft.abstained if draft else None, row.draft_error,
+                ))
+            return result
+
+    def show(self, question_id: int) -> QuestionDetail:
+        """Everything about one question: thread context, latest draft, answer, audit, outbox."""
+        with self.store.read() as session:
+            row = self.store.question(session, question_id)
+            thread = session.get(ThreadRow, row.thread_id)
+            names = self.store.advisor_names(session)
+            draft = self.store.latest_draft(session, row.id)
+            drafts = session.scalar(select(func.count()).select_from(DraftRow).where(DraftRow.question_id == row.id))
+            answer = session.scalar(select(AnswerRow).where(AnswerRow.question_id == row.id))
+            events = session.scalars(select(EventRow).where(EventRow.question_id == row.id).order_by(EventRow.id))
+            outbox = session.scalars(select(OutboxRow).where(OutboxRow.question_id == row.id).order_by(OutboxRow.id))
+            claimed = self._claim_live(row)
+            return QuestionDetail(
+                id=row.id, thread=thread.token, status=row.status, version=row.version, text=row.text,
+                created_at=row.created_at, drafted_at=row.drafted_at,
+                claimed_by=names.get(row.claimed_by) if claimed else None,
+                claim_expires_at=row.claim_expires_at if claimed else None,
+                organisation=thread.organisation, has_email=bool(thread.email),
+                history=tuple(self.store.earlier_questions(session, row.thread_id, row.id)),
+                draft=stored_draft(draft) if draft else None, drafts=drafts,
+                answer=answer_record(answer, names) if answer else None, reason=row.reason,
+                buyer_message=row.buyer_message, draft_error=row.draft_error,
+                events=tuple(audit_event(e) for e in events), outbox=tuple(outbox_entry(o) for o in outbox),
+            )
+
+    # ---------------------------------------------------------------- advisor actions
+
+    def _claim_live(self, question: QuestionRow) -> bool:
+        return (question.status == IN_REVIEW and question.claim_expires_at is not None
+                and question.claim_expires_at > self.store.now())
+
+    def _check(self, session: Session, question: QuestionRow, action: str, advisor: AdvisorRow | None,
+               expected_version: int | None) -> None:
+        """Refuse a stale version, an illegal transition or another advisor's live claim."""
+        if expected_version is not None and expected_version != question.version:
+            raise Conflict(
+                f"question {question.id} changed since you opened it (version {expected_version}, "
+                f"now {question.version}): reload it, nothing was overwritten"
+            )
+        if question.status not in ALLOWED[action]:
+            raise IllegalTransition(f"question {question.id} is '{question.status}': cannot {action} it")
+        if advisor is not None and self._claim_live(question) and question.claimed_by != advisor.id:
+            holder = session.get(AdvisorRow, question.claimed_by)
+            raise Conflict(
+                f"question {question.id} is claimed by {holder.name if holder else '?'} until "
+                f"{question.claim_expires_at:%H:%M} UTC: wait for it to expire or ask them to release it"
+            )
+
+    def _take_claim(self, session: Session, question: QuestionRow, advisor: AdvisorRow,
+                    implicit: bool = False) -> None:
+        previous = question.claimed_by if question.status == IN_REVIEW else None
+        question.status = IN_REVIEW
+        question.claimed_by = advisor.id
+        question.claim_expires_at = self.store.now() + self.claim_duration
+        detail: dict[str, Any] = {"until": question.claim_expires_at.isoformat()}
+        if implicit:
+            detail["implicit"] = True
+        if previous and previous != advisor.id:
+            holder = session.get(AdvisorRow, previous)
+            detail["took_over_expired_claim_of"] = holder.name if holder else previous
+        self.store.event(session, advisor.name, "claimed", question, **detail)
+
+    def claim(self, question_id: int, advisor: str, expected_version: int | None = None) -> QuestionDetail:
+        """Take a question for review (or renew one's own claim) for `claim_duration`.
+
+        Raises:
+            Conflict: another advisor holds a live claim, or the version changed.
+            IllegalTransition: the question is sent or rejected.
+        """
+        with self.store.write() as session:
+            row = self.store.question(session, question_id)
+            adv = self.store.advisor(session, advisor)
+            self._check(session, row, "claim", adv, expected_version)
+            self._take_claim(session, row, adv)
+        return self.show(question_id)
+
+    def release(self, question_id: int, advisor: str, expected_version: int | None = None) -> QuestionDetail:
+        """Give a claimed question back to the queue."""
+        with self.store.write() as session:
+            row = self.store.question(session, question_id)
+            adv = self.store.advisor(session, advisor)
+            self._check(session, row, "release", adv, expected_version)
+            row.status = DRAFTED if self.store.latest_draft(session, question_id) else RECEIVED
+            row.claimed_by, row.claim_expires_at = None, None
+            self.store.event(session, adv.name, "released", row)
+        return self.show(question_id)
+
+    def validate(self, question_id: int, advisor: str, text: str | None = None, *, reusable: bool = False,
+                 expected_version: int | None = None) -> QuestionDetail:
+        """Validate the final answer and send it: to the thread, and by mail when configured.
+
+        Claims the question implicitly when nobody holds it.
+
+        Args:
+            question_id: The question.
+            advisor: The validating advisor's name.
+            text: The final text; None sends the latest draft unedited.
+            reusable: Also write it as a past answer (`HOME/answers/<id>.yaml`) and call the hook.
+            expected_version: The version the advisor saw.
+
+        Raises:
+            Conflict: another advisor holds the claim, or the item changed meanwhile.
+            IllegalTransition: already sent or rejected.
+            InvalidInput: empty or over-long final text, or no draft text to send.
+        """
+        final = texts.check_answer_text(text) if text is not None else None
+        with self.store.write() as session:
+            row = self.store.question(session, question_id)
+            adv = self.store.advisor(session, advisor)
+            self._check(session, row, "validate", adv, expected_version)
+            draft = self.store.latest_draft(session, question_id)
+            if final is None:
+                if draft is None or draft.abstained or not draft.text.strip():
+                    raise InvalidInput(f"question {question_id} has no draft text to send: "
+                                       "write the final text (--text-file)")
+                final = texts.check_answer_text(draft.text)
+            if row.status != IN_REVIEW or row.claimed_by != adv.id:
+                self._take_claim(session, row, adv, implicit=True)
+            now = self.store.now()
+            row.status = SENT
+            row.closed_at, row.closed_by = now, adv.id
+            row.claimed_by, row.claim_expires_at = None, None
+            self.store.write_version(session, row)
+            draft_text = draft.text.strip() if draft else ""
+            sources = texts.cited_sources(draft.citations, draft.passages, final) if draft else []
+            ratio = texts.edit_ratio(draft_text, final)
+            session.add(AnswerRow(
+                question_id=row.id, draft_id=draft.id if draft else None, advisor_id=adv.id, text=final,
+                sources=sources, edited=draft is None or final != draft_text, edit_ratio=ratio,
+                reusable=reusable, validated_at=now,
+            ))
+            self.store.event(session, adv.name, "validated", row, diff=texts.text_diff(draft_text, final),
+                             draft=draft.number if draft else None, edit_ratio=ratio, reusable=reusable)
+            mail = compose_answer(row.id, row.text, final, [Source(**s) for s in sources])
+            outbox_id = self.mail.queue(session, row, mail)
+            question_text = row.text
+        if outbox_id is not None:
+            self.mail.deliver(outbox_id)
+        if reusable:
+            self._reuse(question_id, question_text, final, sources, advisor)
+        return self.show(question_id)
+
+    def reject(self, question_id: int, advisor: str, reason: str, message: str | None = None,
+               expected_version: int | None = None) -> QuestionDetail:
+        """Close a question without an answer; the buyer sees (and is mailed) `message`.
+
+        Args:
+            reason: Why, for advisors and statistics (never shown to the buyer).
+            message: What the buyer reads; a polite default when None.
+        """
+        reason = texts.check_note(reason, "reason")
+        message = texts.check_note(message, "message to the buyer") if message else DEFAULT_REJECTION
+        with self.store.write() as session:
+            row = self.store.question(session, question_id)
+            adv = self.store.advisor(session, advisor)
+            self._check(session, row, "reject", adv, expected_version)
+            row.status = REJECTED
+            row.reason, row.buyer_message = reason, message
+            row.closed_at, row.closed_by = self.store.now(), adv.id
+            row.claimed_by, row.claim_expires_at = None, None
+            self.store.write_version(session, row)
+            self.store.event(session, adv.name, "rejected", row, reason=reason, message=message)
+            outbox_id = self.mail.queue(session, row, compose_rejection(row.id, row.text, message))
+        if outbox_id is not None:
+            self.mail.deliver(outbox_id)
+        return self.show(question_id)
+
+    def escalate(self, question_id: int, advisor: str, reason: str,
+                 expected_version: int | None = None) -> QuestionDetail:
+        """Hand a question to an expert or a working group; it can still be validated later."""
+        reason = texts.check_note(reason, "reason")
+        with self.store.write() as session:
+            row = self.store.question(session, question_id)
+            adv = self.store.advisor(session, advisor)
+            self._check(session, row, "escalate", adv, expected_version)
+            row.status = ESCALATED
+            row.reason, row.closed_by = reason, adv.id
+            row.claimed_by, row.claim_expires_at = None, None
+            self.store.event(session, adv.name, "escalated", row, reason=reason)
+        return self.show(question_id)
+
+    def _reuse(self, question_id: int, question: str, answer: str, sources: list[dict[str, Any]],
+               advisor: str) -> None:
+        titles = [f"{s['title']}, {s['location']}" for s in sources]
+        path = reuse.write_past_answer(self.home, question_id, question, answer, titles, self.store.now().date())
+        error = ""
+        if self._on_reusable is not None:
+            try:
+                self._on_reusable(path)
+            except Exception as exc:  # noqa: BLE001 - the answer is sent; the failure is recorded
+                error = f"{type(exc).__name__}: {exc}"
+                log.warning("reusable hook failed for %s: %s", path, error)
+        with self.store.write() as session:
+            row = self.store.question(session, question_id)
+            self.store.event(session, advisor, "reuse_failed" if error else "reusable_written", row,
+                             path=str(path), **({"error": error} if error else {}))
+
+    # ---------------------------------------------------------------- sending
+
+    def send(self, question_id: int) -> list[OutboxEntry]:
+        """Deliver now the pending mail of a validated (or rejected) question.
+
+        Raises:
+            IllegalTransition: no advisor validated (or rejected) the question.
+        """
+        with self.store.read() as session:
+            row = self.store.question(session, question_id)
+            if row.status not in (SENT, REJECTED):
+                raise IllegalTransition(f"question {question_id} is '{row.status}': an advisor must "
+                                        "validate it before anything is sent")
+        ids = self.mail.retryable_ids(question_id)
+        return [entry for i in ids if (entry := self.mail.deliver(i)) is not None]
+
+    def outbox(self, status: str | None = None) -> list[OutboxEntry]:
+        """Mail to buyers (all, or of one status), oldest first: advisors see failures here."""
+        return self.mail.entries(status)
+
+    def retry_outbox(self) -> OutboxReport:
+        """Try every pending or failed mail once more."""
+        return self.mail.retry()
+
+    # ---------------------------------------------------------------- metrics, backup
+
+    def stats(self) -> dict[str, Any]:
+        """Volume, acceptance, edit ratio and times, overall and per advisor (see `metrics`)."""
+        with self.store.read() as session:
+            names = self.store.advisor_names(session)
+            answers = {a.question_id: a for a in session.scalars(select(AnswerRow))}
+            samples = []
+            for row in session.scalars(select(QuestionRow)):
+                answer = answers.get(row.id)
+                samples.append(metrics.Sample(
+                    status=row.status, created_at=row.created_at, drafted_at=row.drafted_at,
+                    advisor=names.get(row.closed_by), validated_at=answer.validated_at if answer else None,
+                    had_draft=bool(answer and answer.draft_id), edited=answer.edited if answer else None,
+                    edit_ratio=answer.edit_ratio if answer else None,
+                ))
+            ratings = list(session.scalars(select(FeedbackRow.rating)))
+            outbox = {status: count for status, count in session.execute(
+                select(OutboxRow.status, func.count()).group_by(OutboxRow.status))}
+        result = metrics.summarise(samples, ratings)
+        result["outbox"] = {status: outbox.get(status, 0) for status in OUTBOX_STATES}
+        return result
+
+    def export(self, out: Path) -> int:
+        """Write a JSON-lines backup of everything; returns the number of rows."""
+        return backup.export_jsonl(self.engine, Path(out))
+
+    def import_backup(self, path: Path) -> int:
+        """Restore a JSON-lines backup into this (empty) database; returns the number of rows."""
+        return backup.import_jsonl(self.engine, Path(path))
+
+
+def open_service(settings: Any | None = None, **kwargs: Any) -> ReviewService:
+    """The service on the configured database (`get_settings()` when `settings` is None)."""
+    if settings is None:
+        from assistant.config import get_settings
+
+        settings = get_settings()
+    return ReviewService(settings, **kwargs)

@@ -1,0 +1,158 @@
+"""The review commands through click's CliRunner: outputs, one-line errors, exit codes."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from click.testing import CliRunner
+
+import assistant.cli.review as review_cli
+from assistant.cli import cli
+from review_fixtures import FIXED_QUOTE, draft_from_fixed_passage, open_service
+
+COMMANDS = [
+    ["advisor"], ["advisor", "add"], ["advisor", "list"], ["review"], ["review", "submit"], ["review", "list"],
+    ["review", "show"], ["review", "claim"], ["review", "release"], ["review", "validate"], ["review", "reject"],
+    ["review", "escalate"], ["review", "outbox"], ["review", "retry-outbox"], ["stats"], ["export"],
+    ["import"], ["forget"],
+]
+
+
+@pytest.fixture
+def runner(home, monkeypatch) -> CliRunner:
+    monkeypatch.setattr(review_cli, "_drafter", lambda settings: draft_from_fixed_passage)
+    service = open_service()
+    service.add_advisor("alice", "correct horse battery")
+    service.add_advisor("bob", "correct horse battery")
+    return CliRunner()
+
+
+def _one_line_error(result, fragment: str, code: int = 2) -> None:
+    assert result.exit_code == code, f"exit code {result.exit_code}, expected {code}: {result.output}"
+    lines = result.output.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("Error: "), f"one error line expected: {result.output!r}"
+    assert fragment in lines[0], f"'{fragment}' not in {lines[0]!r}"
+    assert "Traceback" not in result.output
+
+
+@pytest.mark.parametrize("command", COMMANDS, ids=" ".join)
+def test_every_command_has_help_with_an_example(command):
+    result = CliRunner().invoke(cli, [*command, "--help"])
+    assert result.exit_code == 0, result.output
+    assert "Example" in result.output, f"'guichet {' '.join(command)} --help' shows no example"
+
+
+def test_submit_prints_id_status_thread(runner):
+    result = runner.invoke(cli, ["review", "submit", "Puis-je exiger un label ?", "--json"])
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.output)
+    assert data["status"] == "drafted" and isinstance(data["id"], int) and len(data["thread"]) >= 32, data
+
+    again = runner.invoke(cli, ["review", "submit", "Et ensuite ?", "--thread", data["thread"], "--json"])
+    assert json.loads(again.output)["thread"] == data["thread"], again.output
+
+
+def test_submit_with_unknown_thread_is_refused(runner):
+    _one_line_error(runner.invoke(cli, ["review", "submit", "Q ?", "--thread", "nope"]), "unknown thread")
+
+
+def test_submit_when_drafting_fails_keeps_the_question_and_exits_1(runner, monkeypatch):
+    def broken(settings):
+        def drafter(question, history):
+            raise RuntimeError("index missing: run 'guichet ingest'")
+        return drafter
+
+    monkeypatch.setattr(review_cli, "_drafter", broken)
+    result = runner.invoke(cli, ["review", "submit", "Puis-je exiger un label ?", "--json"])
+    assert result.exit_code == 1, result.output
+    assert '"status": "received"' in result.output and "drafting failed" in result.output, result.output
+    listed = runner.invoke(cli, ["review", "list", "--status", "received", "--json"])
+    assert len(json.loads(listed.output)) == 1, "the question is kept as received"
+
+
+def test_submit_without_the_drafting_stage_is_one_clear_line(runner, monkeypatch):
+    def missing(settings):
+        raise ImportError("No module named 'assistant.drafting.service'")
+
+    monkeypatch.setattr(review_cli, "_drafter", missing)
+    _one_line_error(runner.invoke(cli, ["review", "submit", "Q ?"]), "drafting stage is not available")
+
+
+def test_list_show_and_decisions(runner, tmp_path):
+    ids = [json.loads(runner.invoke(cli, ["review", "submit", f"Question {i} ?", "--json"]).output)["id"]
+           for i in range(3)]
+    listed = runner.invoke(cli, ["review", "list"])
+    assert listed.exit_code == 0 and all(f"Question {i} ?" in listed.output for i in range(3)), listed.output
+
+    shown = runner.invoke(cli, ["review", "show", str(ids[0])])
+    assert FIXED_QUOTE in shown.output and "[1] Guide des labels" in shown.output, shown.output
+    assert "source de plus de deux ans" in shown.output, "flags are shown to the advisor"
+
+    result = runner.invoke(cli, ["review", "validate", str(ids[0]), "--advisor", "alice"])
+    assert result.exit_code == 0 and "now sent" in result.output, result.output
+    result = runner.invoke(cli, ["review", "reject", str(ids[1]), "--advisor", "bob", "--reason", "hors champ",
+                                 "--message", "Voyez la DAJ."])
+    assert result.exit_code == 0 and "now rejected" in result.output, result.output
+    result = runner.invoke(cli, ["review", "escalate", str(ids[2]), "--advisor", "bob", "--reason", "juridique"])
+    assert result.exit_code == 0 and "now escalated" in result.output, result.output
+
+    statuses = {q["id"]: q["status"] for q in json.loads(runner.invoke(cli, ["review", "list", "--json"]).output)}
+    assert statuses == {ids[0]: "sent", ids[1]: "rejected", ids[2]: "escalated"}, statuses
+    stats = runner.invoke(cli, ["stats"])
+    assert stats.exit_code == 0 and "acceptance rate 1.00" in stats.output, stats.output
+
+
+@pytest.mark.parametrize(("args", "fragment"), [
+    (["review", "reject", "{id}", "--advisor", "alice", "--reason", "x"], "is 'sent': cannot reject it"),
+    (["review", "escalate", "{id}", "--advisor", "alice", "--reason", "x"], "is 'sent': cannot escalate it"),
+    (["review", "claim", "{id}", "--advisor", "alice"], "is 'sent': cannot claim it"),
+    (["review", "validate", "{id}", "--advisor", "alice"], "is 'sent': cannot validate it"),
+    (["review", "show", "9999"], "no question 9999"),
+    (["review", "list", "--status", "bogus"], "unknown status 'bogus'"),
+    (["forget", "--thread", "nope"], "unknown thread"),
+])
+def test_illegal_actions_exit_non_zero_with_one_line(runner, args, fragment):
+    qid = json.loads(runner.invoke(cli, ["review", "submit", "Q ?", "--json"]).output)["id"]
+    runner.invoke(cli, ["review", "validate", str(qid), "--advisor", "alice"])
+    _one_line_error(runner.invoke(cli, [a.replace("{id}", str(qid)) for a in args]), fragment)
+
+
+def test_unknown_advisor_and_bad_text_files(runner, tmp_path):
+    qid = json.loads(runner.invoke(cli, ["review", "submit", "Q ?", "--json"]).output)["id"]
+    _one_line_error(runner.invoke(cli, ["review", "claim", str(qid), "--advisor", "mallory"]),
+                    "unknown advisor 'mallory'")
+    big = tmp_path / "big.txt"
+    big.write_text("x" * 1_000_000, encoding="utf-8")
+    _one_line_error(runner.invoke(cli, ["review", "validate", str(qid), "--advisor", "alice", "--text-file", str(big)]),
+                    "over the limit of 100000")
+    empty = tmp_path / "empty.txt"
+    empty.write_text("\n", encoding="utf-8")
+    _one_line_error(runner.invoke(cli, ["review", "validate", str(qid), "--advisor", "alice", "--text-file",
+                                        str(empty)]), "the final answer is empty")
+    result = runner.invoke(cli, ["review", "validate", str(qid), "--advisor", "alice", "--text-file", "-"],
+                           input="Texte depuis stdin.\n")
+    assert result.exit_code == 0 and "now sent" in result.output, result.output
+
+
+def test_advisor_add_prompts_twice_or_reads_stdin(runner):
+    result = runner.invoke(cli, ["advisor", "add", "carol"], input="un mot de passe\nun mot de passe\n")
+    assert result.exit_code == 0 and "advisor 'carol' added" in result.output, result.output
+    assert "un mot de passe" not in result.output, "the password must not be echoed"
+    result = runner.invoke(cli, ["advisor", "add", "dave", "--password-stdin"], input="autre secret\n")
+    assert result.exit_code == 0, result.output
+    _one_line_error(runner.invoke(cli, ["advisor", "add", "erin", "--password-stdin"], input="court\n"),
+                    "at least 8 characters")
+    _one_line_error(runner.invoke(cli, ["advisor", "add", "dave", "--password-stdin"], input="autre secret\n"),
+                    "already exists")
+    listed = runner.invoke(cli, ["advisor", "list"])
+    assert listed.output.split() == ["alice", "bob", "carol", "dave"], listed.output
+    assert open_service().authenticate("dave", "autre secret").name == "dave"
+
+
+def test_forget_through_the_cli(runner):
+    data = json.loads(runner.invoke(cli, ["review", "submit", "Q ?", "--email", "a@ville.fr", "--json"]).output)
+    result = runner.invoke(cli, ["forget", "--thread", data["thread"]])
+    assert result.exit_code == 0, result.output
+    shown = json.loads(runner.invoke(cli, ["review", "show", str(data["id"]), "--json"]).output)
+    assert shown["has_email"] is False and shown["organisation"] is None, shown

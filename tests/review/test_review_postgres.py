@@ -1,0 +1,151 @@
+"""The same service on a real PostgreSQL server: nothing SQLite-specific in the workflow.
+
+Uses REVIEW_TEST_POSTGRES_URL when set (a server the CI started), else starts a throwaway
+PostgreSQL cluster with `initdb`/`pg_ctl` from PATH (or /usr/lib/postgresql/*/bin); fails when
+neither is available, since `.ci/run` installs the server.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import tempfile
+import threading
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from assistant.review.errors import Conflict, SchemaError
+from review_fixtures import free_port, open_service
+
+pytestmark = pytest.mark.server
+import psycopg  # noqa: E402,F401  (the driver the PostgreSQL URL names)
+
+
+def _as_postgres_user(command: list[str]) -> list[str]:
+    # PostgreSQL refuses to run as root: use the system's 'postgres' account then.
+    if os.geteuid() != 0:
+        return command
+    return ["su", "postgres", "-s", "/bin/sh", "-c", " ".join(f"'{c}'" for c in command)]
+
+
+@pytest.fixture(scope="module")
+def server_url() -> Iterator[str]:
+    """URL (without database name) of a running PostgreSQL server."""
+    url = os.environ.get("REVIEW_TEST_POSTGRES_URL")
+    if url:
+        yield url.rsplit("/", 1)[0]
+        return
+    bins = sorted(Path("/usr/lib/postgresql").glob("*/bin"))
+    os.environ["PATH"] += "".join(os.pathsep + str(b) for b in bins[-1:])
+    if not (shutil.which("initdb") and shutil.which("pg_ctl")):
+        pytest.fail("no PostgreSQL: set REVIEW_TEST_POSTGRES_URL or install the server "
+                    "(apt-get install postgresql, as .ci/run does)")
+    root = Path(tempfile.mkdtemp(prefix="review-pg-"))
+    os.chmod(root, 0o777)
+    data, port = root / "data", free_port()
+    subprocess.run(_as_postgres_user([shutil.which("initdb"), "-D", str(data), "-A", "trust", "-U", "guichet"]),
+                   check=True, capture_output=True)
+    options = f"-p {port} -k {root} -c listen_addresses=127.0.0.1 -c fsync=off"
+    subprocess.run(_as_postgres_user([shutil.which("pg_ctl"), "-D", str(data), "-o", options, "-l", str(root / "log"),
+                                      "-w", "start"]), check=True, capture_output=True)
+    try:
+        yield f"postgresql+psycopg://guichet@127.0.0.1:{port}"
+    finally:
+        subprocess.run(_as_postgres_user([shutil.which("pg_ctl"), "-D", str(data), "-m", "immediate", "stop"]),
+                       capture_output=True)
+        shutil.rmtree(root, ignore_errors=True)
+
+
+def _new_database(server_url: str) -> str:
+    name = f"review_{uuid.uuid4().hex[:12]}"
+    plain = server_url.replace("postgresql+psycopg://", "postgresql://")
+    with psycopg.connect(f"{plain}/postgres", autocommit=True) as conn:
+        conn.execute(f"CREATE DATABASE {name}")
+    return f"{server_url}/{name}"
+
+
+@pytest.fixture
+def pg(home, server_url, monkeypatch):
+    """The service on a fresh PostgreSQL database, with two advisors."""
+    monkeypatch.setenv("GUICHET_DATABASE_URL", _new_database(server_url))
+    service = open_service()
+    service.add_advisor("alice", "correct horse battery")
+    service.add_advisor("bob", "correct horse battery")
+    yield service
+    service.close()
+
+
+def test_scenario_on_postgresql(pg):
+    sub = pg.submit("Puis-je exiger un label ?", email="un@ville.fr", organisation="Ville")
+    assert sub.status == "drafted", sub
+    opened = pg.claim(sub.id, "alice")
+    sent = pg.validate(sub.id, "alice", "Oui [1].", expected_version=opened.version)
+    assert sent.status == "sent" and sent.answer.sources[0].location == "p. 12", sent.answer
+    assert pg.thread(sub.thread).messages[0].answer == "Oui [1]."
+    stats = pg.stats()
+    assert (stats["questions"], stats["sent"], stats["acceptance_rate"]) == (1, 1, 0.0), stats
+    pg.forget(sub.thread)
+    assert pg.show(sub.id).organisation is None
+
+
+def test_two_advisors_racing_on_postgresql(pg):
+    # No BEGIN IMMEDIATE here: both transactions read the same version under READ COMMITTED and
+    # only the versioned UPDATE decides. The loser must get Conflict, not an integrity error.
+    items = [pg.submit("Question disputée ?").id for _ in range(8)]
+    barrier = threading.Barrier(2)
+    outcomes: dict[str, dict[int, str]] = {"alice": {}, "bob": {}}
+    errors: list[BaseException] = []
+
+    def advisor(name):
+        own = open_service()
+        try:
+            for qid in items:
+                barrier.wait(timeout=30)
+                try:
+                    own.validate(qid, name, f"Texte de {name}.")
+                    outcomes[name][qid] = "ok"
+                except Conflict:
+                    outcomes[name][qid] = "conflict"
+        except BaseException as exc:  # noqa: BLE001 - asserted below
+            errors.append(exc)
+        finally:
+            own.close()
+
+    threads = [threading.Thread(target=advisor, args=(n,)) for n in ("alice", "bob")]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    assert errors == [], f"only Conflict may be raised, got {errors!r}"
+    for qid in items:
+        pair = sorted((outcomes["alice"][qid], outcomes["bob"][qid]))
+        assert pair == ["conflict", "ok"], f"question {qid}: {pair}"
+        detail = pg.show(qid)
+        winner = "alice" if outcomes["alice"][qid] == "ok" else "bob"
+        assert detail.answer.text == f"Texte de {winner}.", f"question {qid}: the loser overwrote the answer"
+
+
+def test_backup_round_trip_between_postgresql_databases(pg, server_url, monkeypatch, tmp_path):
+    first = pg.submit("Puis-je exiger un label ?", email="un@ville.fr")
+    pg.validate(first.id, "alice", "Oui [1].", reusable=True)
+    pg.reject(pg.submit("Relisez notre DCE ?").id, "bob", "hors champ")
+    out = tmp_path / "pg.jsonl"
+    count = pg.export(out)
+
+    monkeypatch.setenv("GUICHET_DATABASE_URL", _new_database(server_url))
+    restored = open_service()
+    assert restored.import_backup(out) == count
+    assert [q.status for q in restored.list_questions()] == ["sent", "rejected"]
+    assert restored.submit("Après restauration ?").id == 3, "sequences must continue after the restored ids"
+    restored.add_advisor("carol", "correct horse battery")
+
+
+def test_newer_schema_is_refused_on_postgresql(pg):
+    with pg.engine.begin() as conn:
+        conn.exec_driver_sql("INSERT INTO schema_version (version, applied_at) VALUES (999, now())")
+    with pytest.raises(SchemaError, match="schema version 999"):
+        open_service()
