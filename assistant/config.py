@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field, SecretStr, ValidationError
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -44,7 +45,10 @@ class Settings(BaseSettings):
     candidates: int = Field(50, gt=0, description="Candidates taken from each retriever before fusion.")
     rrf_k: int = Field(60, gt=0, description="Reciprocal-rank fusion constant.")
     lexical_weight: float = Field(1.0, ge=0, description="Weight of the lexical (BM25) list in fusion.")
-    dense_weight: float = Field(1.0, ge=0, description="Weight of the dense (embedding) list in fusion.")
+    dense_weight: float = Field(0.4, ge=0, description="Weight of the dense (embedding) list in fusion.")
+    fusion: Literal["score", "rrf"] = Field(
+        "score", description="How lexical and dense lists are fused: 'score' (min-max normalised scores, "
+        "weighted sum) or 'rrf' (weighted reciprocal-rank fusion).")
     answer_boost: float = Field(1.0, ge=0, description="Score multiplier for validated past answers.")
     synonyms_file: Path | None = Field(None, description="Extra acronyms and synonyms (YAML) for the French analyser.")
     reranker_model: str = Field("", description="Local path of a cross-encoder reranker; empty = off.")

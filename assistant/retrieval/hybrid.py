@@ -1,0 +1,228 @@
+"""Hybrid retrieval: BM25 and dense candidates, fused, boosted, de-duplicated, optionally reranked.
+
+Example:
+    >>> retriever = HybridRetriever(index.catalog, index.vectors, index.embedder, settings)  # doctest: +SKIP
+    >>> [p.chunk.location for p in retriever.search("pc de 7 ans : don ou DEEE ?", k=3)]    # doctest: +SKIP
+    ['Foire aux questions > DEEE', 'p. 96', 'À qui donner ?']
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from pathlib import Path
+
+import numpy as np
+
+from assistant.errors import ConfigError, IndexMismatch, InvalidQuery
+from assistant.records import Chunk, Passage
+from assistant.retrieval.analysis import ANALYZER_VERSION, FrenchAnalyzer
+from assistant.retrieval.dedup import collapse
+from assistant.retrieval.filters import Filters
+from assistant.retrieval.fusion import MODES as FUSION_MODES
+from assistant.retrieval.fusion import fuse, ranks
+from assistant.retrieval.lexical import LexicalIndex
+from assistant.retrieval.query import prepare_question, with_completions
+from assistant.retrieval.rerank import CrossEncoderReranker, make_reranker
+
+MODES = ("hybrid", "lexical", "dense")
+#: Fusion used by "hybrid" when settings name none (see `fusion.MODES`). Measured on the dev set
+#: and a held-out set: min-max score fusion with weights 1.0 / 0.4 beats RRF, whose rank-only
+#: view lets the weak 4-bit dense list push junk (very short chunks) above good BM25 hits.
+DEFAULT_FUSION = "score"
+#: When only a post-filter (tags) can restrict the dense list, fetch this many times more.
+_POST_FILTER_FACTOR = 5
+
+
+class HybridRetriever:
+    """Searches the knowledge index for the passages that answer a question.
+
+    Args:
+        catalog: `assistant.store.catalog.Catalog` (chunks, their tokens, the generation).
+        store: A `VectorStore` (e.g. `ChromaStore`) holding one vector per catalog chunk.
+        embedder: The `Embedder` the store was built with.
+        settings: `top_k`, `candidates`, `rrf_k`, `lexical_weight`, `dense_weight`,
+            `answer_boost`, `synonyms_file` and `reranker_model` are read.
+        analyzer: French analyser (default: one with `settings.synonyms_file`).
+        lexical_cache_dir: Folder where the BM25 index is saved between runs (None: memory only).
+        reranker: Second stage (default: from `settings.reranker_model`, None when empty).
+        query_cache_size: Query embeddings kept for repeated questions (search, then ask, then
+            re-draft embed the question once); 0 turns the cache off.
+        fusion: "rrf" or "score" (see `assistant.retrieval.fusion`); default: the `fusion`
+            setting if there is one, else DEFAULT_FUSION.
+
+    Example:
+        >>> embedder = make_embedder("e5-small")                                      # doctest: +SKIP
+        >>> retriever = HybridRetriever(catalog, store, embedder, get_settings())     # doctest: +SKIP
+        >>> retriever.search("label dans un DCE ?", k=1)[0].chunk.source             # doctest: +SKIP
+        '/corpus/pdf/guide-achats-numeriques-responsables-2021.pdf'
+    """
+
+    def __init__(self, catalog, store, embedder, settings, analyzer: FrenchAnalyzer | None = None,
+                 lexical_cache_dir: Path | None = None,
+                 reranker: CrossEncoderReranker | None = None, fusion: str | None = None,
+                 query_cache_size: int = 256) -> None:
+        self.catalog = catalog
+        self.store = store
+        self.embedder = embedder
+        self.settings = settings
+        self.analyzer = analyzer or FrenchAnalyzer(settings.synonyms_file)
+        self.lexical_cache_dir = lexical_cache_dir
+        self.reranker = reranker if reranker is not None else make_reranker(settings.reranker_model)
+        self.fusion = fusion or getattr(settings, "fusion", None) or DEFAULT_FUSION
+        if self.fusion not in FUSION_MODES:
+            raise ConfigError(f"unknown fusion {self.fusion!r}: choose one of {', '.join(FUSION_MODES)}")
+        self._lexical: LexicalIndex | None = None
+        self._metadata: dict[str, Chunk] | None = None
+        self._lock = threading.Lock()
+        self.query_cache_size = query_cache_size
+        self._query_vectors: OrderedDict[str, np.ndarray] = OrderedDict()
+
+    def warm_up(self) -> None:
+        """Load the lexical index, the embedding model and the reranker now."""
+        self.lexical_index()
+        self.embedder.warm_up()
+        if self.reranker is not None:
+            self.reranker.warm_up()
+
+    def lexical_index(self) -> LexicalIndex:
+        """The BM25 index of the catalog's current generation (reloaded after another ingest).
+
+        Raises:
+            IndexMismatch: the catalog's tokens were made by another analyser version.
+        """
+        generation = self.catalog.generation
+        version = self.catalog.get_meta("analyzer")
+        if version not in (None, ANALYZER_VERSION):
+            raise IndexMismatch(f"index tokens come from analyser version {version}, this code has "
+                                f"{ANALYZER_VERSION}: run 'guichet ingest PATH...' to re-analyse "
+                                "(nothing is re-embedded)")
+        with self._lock:
+            if self._lexical is None or self._lexical.generation != generation:
+                self._lexical = LexicalIndex.for_catalog(self.catalog, self.lexical_cache_dir,
+                                                         previous=self._lexical)
+                self._metadata = None
+            return self._lexical
+
+    def search(self, question: str, k: int | None = None, filters: Filters | None = None,
+               mode: str = "hybrid") -> list[Passage]:
+        """The k best passages for a question, best first.
+
+        Args:
+            question: The buyer's question (cut to `query.MAX_QUERY_CHARS` characters).
+            k: How many passages (default `settings.top_k`).
+            filters: Kinds, sources and tags the passages must have.
+            mode: "hybrid", "lexical" (BM25 only) or "dense" (embeddings only).
+
+        Returns:
+            Passages with their fused score (or reranker score), the rank of their chunk in the
+            lexical and dense candidate lists, and near-duplicate chunks from other files.
+
+        Raises:
+            InvalidQuery: empty question, no letter or digit in it, or k <= 0.
+            ConfigError: unknown mode, or both fusion weights 0 in hybrid mode.
+        """
+        text = prepare_question(question)
+        k = self.settings.top_k if k is None else k
+        if k <= 0:
+            raise InvalidQuery(f"k must be > 0, got {k}")
+        if mode not in MODES:
+            raise ConfigError(f"unknown retrieval mode {mode!r}: choose one of {', '.join(MODES)}")
+        weights = self._weights(mode)
+        filters = filters or Filters()
+        allowed = self._allowed_ids(filters) if filters else None
+        if allowed is not None and not allowed:
+            return []
+        n = max(self.settings.candidates, k)
+        lists: dict[str, list[tuple[str, float]]] = {}
+        if weights.get("lexical", 0) > 0:
+            lists["lexical"] = self._lexical_candidates(text, n, allowed)
+        if weights.get("dense", 0) > 0:
+            lists["dense"] = self._dense_candidates(text, n, filters, allowed)
+        fused = fuse(lists, {name: weights[name] for name in lists}, k=self.settings.rrf_k,
+                     mode=self.fusion)
+        chunks = self.catalog.get_chunks([id_ for id_, _ in fused])
+        lexical_ranks = ranks([id_ for id_, _ in lists.get("lexical", [])])
+        dense_ranks = ranks([id_ for id_, _ in lists.get("dense", [])])
+        passages = [Passage(chunks[id_], score * self._boost(chunks[id_]),
+                            lexical_rank=lexical_ranks.get(id_), dense_rank=dense_ranks.get(id_))
+                    for id_, score in fused if id_ in chunks]  # a vector the catalog lost is skipped
+        passages.sort(key=lambda p: -p.score)
+        depth = max(3 * k, 20) if self.reranker is not None else k
+        # copies further down than this cannot reach the result, and comparing texts costs time
+        passages = collapse(passages[:max(4 * depth, 40)])
+        if self.reranker is not None:
+            head = self.reranker.rerank(text, passages[:depth])
+            passages = head + passages[len(head):]
+        return passages[:k]
+
+    def _weights(self, mode: str) -> dict[str, float]:
+        if mode == "lexical":
+            return {"lexical": 1.0}
+        if mode == "dense":
+            return {"dense": 1.0}
+        weights = {"lexical": self.settings.lexical_weight, "dense": self.settings.dense_weight}
+        if not any(w > 0 for w in weights.values()):
+            raise ConfigError("GUICHET_LEXICAL_WEIGHT and GUICHET_DENSE_WEIGHT are both 0: "
+                              "set at least one above 0")
+        return weights
+
+    def _boost(self, chunk: Chunk) -> float:
+        return self.settings.answer_boost if chunk.kind == "answer" else 1.0
+
+    def _lexical_candidates(self, text: str, n: int, allowed: set[str] | None) -> list[tuple[str, float]]:
+        index = self.lexical_index()
+        terms = with_completions(self.analyzer.query_terms(text), self.analyzer.content_words(text),
+                                 index, index.completions)
+        return index.search([t for t, _ in terms], n, allowed_ids=allowed, weights=[w for _, w in terms])
+
+    def _dense_candidates(self, text: str, n: int, filters: Filters,
+                          allowed: set[str] | None) -> list[tuple[str, float]]:
+        vector = self._query_vector(text)
+        where = filters.chroma_where(self.catalog.files()) if filters else None
+        fetch = n * _POST_FILTER_FACTOR if filters.tags else n
+        found = self.store.query(vector, fetch, where=where)
+        if allowed is not None:
+            found = [(id_, s) for id_, s in found if id_ in allowed]
+        return found[:n]
+
+    def _query_vector(self, text: str) -> np.ndarray:
+        with self._lock:
+            if text in self._query_vectors:
+                self._query_vectors.move_to_end(text)
+                return self._query_vectors[text]
+        vector = self.embedder.embed_query(text)
+        if self.query_cache_size > 0:
+            with self._lock:
+                self._query_vectors[text] = vector
+                while len(self._query_vectors) > self.query_cache_size:
+                    self._query_vectors.popitem(last=False)
+        return vector
+
+    def _allowed_ids(self, filters: Filters) -> set[str]:
+        """Ids of every chunk that passes the filters (metadata read once per catalog generation)."""
+        self.lexical_index()  # resets the metadata cache when the catalog changed
+        with self._lock:
+            if self._metadata is None:  # chunks without their text: kind, source and tags only
+                self._metadata = {
+                    c.id: Chunk(c.id, "", c.source, "", kind=c.kind,
+                                metadata={"tags": c.metadata.get("tags", "")})
+                    for c in self.catalog.get_chunks(sorted(self.catalog.all_ids())).values()}
+            metadata = self._metadata
+        return {id_ for id_, chunk in metadata.items() if filters.matches(chunk)}
+
+
+def passage_metadata(passage: Passage) -> dict[str, object]:
+    """Flat metadata of a passage (for adapters and JSON output).
+
+    Example:
+        >>> passage_metadata(Passage(Chunk("c1", "t", "/a/guide.pdf", "Guide", page=3), 0.5))["source"]
+        '/a/guide.pdf'
+    """
+    chunk = passage.chunk
+    return {"chunk_id": chunk.id, "source": chunk.source, "title": chunk.title, "kind": chunk.kind,
+            "page": chunk.page, "section": chunk.section, "location": chunk.location,
+            "score": passage.score, "lexical_rank": passage.lexical_rank,
+            "dense_rank": passage.dense_rank,
+            "duplicates": [d.source for d in passage.duplicates]}
+
