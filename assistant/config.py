@@ -61,9 +61,21 @@ class Settings(BaseSettings):
     max_source_age_days: int = Field(730, gt=0, description="Sources older than this are flagged for the advisor.")
 
     claim_minutes: int = Field(30, gt=0, description="How long an advisor's claim on a question lasts.")
-    database_url: str = Field("", description="SQLAlchemy URL of the review database; empty = SQLite in GUICHET_HOME.")
-    chroma_url: str = Field("", description="URL of a Chroma server; empty = embedded Chroma in GUICHET_HOME.")
-    chroma_token: SecretStr = Field(SecretStr(""), description="Auth token of the Chroma server (environment only).")
+    database_url: str = Field(
+        "", description="SQLAlchemy URL of the review database, which then also holds the index catalog "
+        "(files, chunks, BM25 tokens) shared by every app process, e.g. "
+        "postgresql+psycopg://guichet:PASSWORD@db:5432/guichet; empty = SQLite files in GUICHET_HOME.")
+    chroma_url: str = Field(
+        "", description="URL of a Chroma server started by `chroma run`, e.g. http://127.0.0.1:8000 "
+        "(write the port); empty = embedded Chroma in GUICHET_HOME.")
+    chroma_token: SecretStr = Field(
+        SecretStr(""), description="Token sent as 'Authorization: Bearer' to the Chroma server or to the "
+        "proxy in front of it (environment only).")
+    buyer_questions_per_minute: int = Field(5, ge=0, description="Questions one buyer session may ask per minute (0 = no limit).")
+    address_questions_per_minute: int = Field(30, ge=0, description="Questions one client address may ask per minute (0 = no limit).")
+    session_secret: SecretStr = Field(
+        SecretStr(""), description="Key signing advisors' session cookies; set the same value on every app "
+        "process behind one proxy. Empty = a key file made in GUICHET_HOME (environment only).")
     host: str = Field("127.0.0.1", description="Address the web app listens on.")
     port: int = Field(7860, gt=0, lt=65536, description="Port the web app listens on.")
 

@@ -13,6 +13,8 @@ from langchain_text_splitters import RecursiveCharacterTextSplitter
 from assistant.records import Chunk, Document, chunk_id
 
 _SEPARATORS = ["\n\n", "\n", ". ", "; ", ", ", " ", ""]
+#: Bump when chunk boundaries change, so that the next ingestion re-chunks unchanged files.
+CHUNKER_VERSION = "2"
 MIN_CHARS = 20  # shorter leftovers (a lone page number, a caption) are noise for retrieval
 
 

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Iterable, Protocol, Sequence
 
 from assistant.errors import IngestError
-from assistant.ingest.chunking import chunk_document
+from assistant.ingest.chunking import CHUNKER_VERSION, chunk_document
 from assistant.ingest.loading import SUPPORTED, load_document
 from assistant.records import Chunk
 from assistant.retrieval.analysis import ANALYZER_VERSION, FrenchAnalyzer
@@ -114,14 +114,18 @@ class Ingestor:
         prune = self.settings.prune if prune is None else prune
         report = IngestReport()
         files, folders, report.skipped, report.failed = discover(paths)
+        chunking = f"{CHUNKER_VERSION}:{self.settings.chunk_size}:{self.settings.chunk_overlap}"
         with self.index.writer():
             self.sync()
+            rechunk = self.index.catalog.get_meta("chunking") not in (None, chunking)
             self.progress.start(len(files))
             for path in files:
-                self._ingest_file(path, report)
+                self._ingest_file(path, report, rechunk)
                 self.progress.file_done(str(path))
             if prune:
                 self._prune(folders, files, report)
+            if not rechunk or set(self.index.catalog.files()) <= {str(f.resolve()) for f in files}:
+                self.index.catalog.set_meta("chunking", chunking)
         return report
 
     def sync(self) -> None:
@@ -138,14 +142,14 @@ class Ingestor:
         if missing:
             self._store_vectors(list(catalog.get_chunks(missing).values()))
 
-    def _ingest_file(self, path: Path, report: IngestReport) -> None:
+    def _ingest_file(self, path: Path, report: IngestReport, rechunk: bool = False) -> None:
         source = str(path.resolve())
         try:
             digest = sha256_of(path)
         except OSError as exc:
             report.failed.append((str(path), f"cannot read file: {exc.strerror or exc}"))
             return
-        if self.index.catalog.files().get(source) == digest:
+        if self.index.catalog.files().get(source) == digest and not rechunk:
             report.unchanged += 1
             return
         try:

@@ -1,0 +1,11 @@
+"""The web app: buyer chat (open), advisor review and network dashboard (login required).
+
+One module per panel (`buyer`, `advisor`, `dashboard`), their service layer (`desk`), pure
+formatting (`render`, `indicators`, `topics`) and the assembly (`server`). Gradio is imported
+only by the panels and the server.
+"""
+
+import os
+
+# No telemetry and no version check from a desk that must run offline.
+os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")

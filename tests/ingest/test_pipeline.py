@@ -121,3 +121,15 @@ def test_other_embedder_on_existing_index_is_refused(folder, monkeypatch):
     assert result.exit_code == 2 and "--rebuild" in result.output, result.output
     result = CliRunner().invoke(cli, ["ingest", "--rebuild", str(folder), "-q"])
     assert result.exit_code == 0, result.output
+
+
+def test_new_chunk_size_rechunks_unchanged_files(folder):
+    index = KnowledgeIndex(get_settings())
+    Ingestor(index).ingest([folder])
+    before = index.catalog.all_ids()
+    index.close()
+    index = KnowledgeIndex(get_settings(chunk_size=400, chunk_overlap=50))
+    report = Ingestor(index).ingest([folder])
+    assert report.files == 3 and report.unchanged == 0, "a chunking change re-chunks every file"
+    assert index.catalog.all_ids() != before and consistent(index)
+    assert Ingestor(index).ingest([folder]).unchanged == 3, "then the files are unchanged again"

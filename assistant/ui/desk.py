@@ -1,0 +1,393 @@
+"""The web app's service layer: the review service and one shared Assistant, behind one object.
+
+Every Gradio handler calls a `Desk` method and formats the result; nothing here imports Gradio,
+so the panels stay thin and this layer is tested without a browser.
+
+Example:
+    >>> desk = Desk(get_settings())                                          # doctest: +SKIP
+    >>> ack = desk.ask("Puis-je exiger un écolabel ?", session="tab-1")      # doctest: +SKIP
+    >>> [r.title for r in ack.resources]                                     # doctest: +SKIP
+    ['Exiger un label dans un marché public']
+    >>> desk.thread(ack.thread).messages[0].status                           # doctest: +SKIP
+    'pending'
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from assistant.errors import InvalidQuery
+from assistant.records import Passage
+from assistant.review import texts
+from assistant.review.errors import AuthenticationFailed, Conflict, IllegalTransition
+from assistant.review.service import ReviewService
+from assistant.review.store import utcnow
+from assistant.review.views import QuestionDetail, ShownPassage, ThreadView
+from assistant.ui import indicators, topics
+from assistant.ui.ratelimit import Limits, RateLimit
+
+log = logging.getLogger(__name__)
+
+#: Queue filters: label shown → workflow states ("open" = still waiting for an advisor).
+STATUS_FILTERS: dict[str, tuple[str, ...] | None] = {
+    "À traiter": ("received", "drafted", "in_review"),
+    "Reçues (sans brouillon)": ("received",),
+    "Brouillon prêt": ("drafted",),
+    "En relecture": ("in_review",),
+    "Escaladées": ("escalated",),
+    "Envoyées": ("sent",),
+    "Rejetées": ("rejected",),
+    "Toutes": None,
+}
+#: Queue age filters: label → (minimum age, maximum age) in seconds.
+AGE_FILTERS: dict[str, tuple[float, float]] = {
+    "Toutes": (0.0, float("inf")),
+    "Moins d'une heure": (0.0, 3600.0),
+    "Plus d'une heure": (3600.0, float("inf")),
+    "Plus d'un jour": (86400.0, float("inf")),
+    "Plus d'une semaine": (7 * 86400.0, float("inf")),
+}
+ALL_SUBJECTS = "Tous les thèmes"
+#: Shown to a buyer until enough answers give a measured delay.
+DEFAULT_DELAY = "environ une heure, les jours ouvrés"
+#: Answers needed before the measured median replaces DEFAULT_DELAY.
+MIN_ANSWERS_FOR_DELAY = 5
+#: Resources listed in an acknowledgement.
+ACK_RESOURCES = 3
+
+
+@dataclass(frozen=True)
+class Resource:
+    """A source that looks relevant to a buyer's question (never the draft text)."""
+
+    title: str
+    location: str
+    url: str = ""
+    kind: str = "guide"
+
+
+@dataclass(frozen=True)
+class Acknowledgement:
+    """What a buyer gets at once: the question is recorded, where to look meanwhile, how long."""
+
+    question_id: int
+    thread: str
+    resources: tuple[Resource, ...]
+    delay: str
+
+
+@dataclass(frozen=True)
+class QueueRow:
+    """A row of the advisor queue."""
+
+    id: int
+    status: str
+    created_at: datetime
+    text: str
+    subject: str
+    claimed_by: str | None
+    abstained: bool | None
+    draft_error: str | None
+
+
+@dataclass(frozen=True)
+class Queue:
+    """The filtered queue, oldest first, and the number of questions per state (unfiltered)."""
+
+    rows: tuple[QueueRow, ...]
+    counts: dict[str, int]
+
+
+@dataclass(frozen=True)
+class Opened:
+    """A question opened by an advisor; `error` says why it is read-only, if it is."""
+
+    detail: QuestionDetail
+    claimed: bool
+    error: Exception | None = None
+
+
+@dataclass(frozen=True)
+class NetworkView:
+    """Everything the network dashboard shows for one period."""
+
+    period: str
+    start: datetime | None
+    end: datetime
+    summary: dict[str, Any]
+    weekly: list[tuple[str, int]]
+    answer_times: list[tuple[str, int]]
+    groups: list[topics.Group]
+    rating_mean: float | None
+    ratings: int
+
+
+def resources_of(passages: Sequence[ShownPassage], n: int = ACK_RESOURCES,
+                 kinds: dict[str, str] | None = None) -> tuple[Resource, ...]:
+    """The first `n` distinct documents among a draft's passages, best first.
+
+    Args:
+        passages: The draft's passages, best first.
+        n: How many documents at most.
+        kinds: Document kind per chunk id ("guide", "answer", "resource"); "guide" when unknown.
+    """
+    kinds = kinds or {}
+    seen: set[str] = set()
+    found: list[Resource] = []
+    for passage in passages:
+        key = passage.source or passage.title
+        if key in seen:
+            continue
+        seen.add(key)
+        found.append(Resource(passage.title or Path(passage.source).name, passage.location, passage.url,
+                              kinds.get(passage.chunk_id, "guide")))
+        if len(found) == n:
+            break
+    return tuple(found)
+
+
+def format_delay(seconds: float) -> str:
+    """A measured median delay in French words ("environ 40 min", "environ 3 h")."""
+    if seconds < 3600:
+        return f"environ {max(5, round(seconds / 300) * 5)} min"
+    if seconds < 2 * 86400:
+        return f"environ {round(seconds / 3600)} h"
+    return f"environ {round(seconds / 86400)} jours"
+
+
+class Desk:
+    """Buyer, advisor and network operations over one `ReviewService` and one `Assistant`.
+
+    Args:
+        settings: `assistant.config.Settings`.
+        assistant: The shared Assistant (opened from settings when None).
+        review: The review service (opened with this desk's drafter and reuse hook when None).
+        limits: Buyer rate limits.
+        clock: Current UTC time.
+    """
+
+    def __init__(self, settings: Any, assistant: Any = None, review: ReviewService | None = None,
+                 limits: Limits = Limits(), clock: Callable[[], datetime] = utcnow) -> None:
+        if assistant is None:
+            from assistant.pipeline import open_assistant
+
+            assistant = open_assistant(settings)
+        self.settings = settings
+        self.assistant = assistant
+        self.review = review or ReviewService(settings, drafter=self._draft, on_reusable=self._reuse)
+        self.limits = limits
+        self._per_session = RateLimit(limits.per_session)
+        self._per_address = RateLimit(limits.per_address)
+        self._clock = clock
+        self._subjects: dict[int, str] = {}
+        self._answers: dict[int, tuple] = {}
+        self._delay: tuple[float, str] | None = None
+        self._lock = threading.Lock()
+
+    def close(self) -> None:
+        self.review.close()
+
+    # ------------------------------------------------------------------ pipeline hooks
+
+    def _draft(self, question: str, history: list[str]):
+        return self.assistant.ask(question, history=history)
+
+    def _reuse(self, path: Path) -> None:
+        """A validated answer marked reusable joins the knowledge base at once."""
+        self.assistant.ingest([Path(path)], prune=False)
+
+    def warm_up(self) -> None:
+        """Load the lexical index and the embedding model before the first buyer arrives."""
+        retriever = self.assistant.retriever
+        if hasattr(retriever, "warm_up"):
+            retriever.warm_up()
+
+    # ------------------------------------------------------------------ buyers
+
+    def ask(self, question: str, email: str | None = None, organisation: str | None = None,
+            thread: str | None = None, session: str = "", address: str = "") -> Acknowledgement:
+        """Record a buyer's question and acknowledge it with relevant resources and the delay.
+
+        Args:
+            question: The question.
+            email: Where to mail the validated answer (optional).
+            organisation: The buyer's organisation (optional).
+            thread: The buyer's thread token for a follow-up question.
+            session: The buyer's browser session (rate limit key).
+            address: The client address (second rate limit key).
+
+        Raises:
+            RateLimited: too many questions from this session or address in the last minute.
+            InvalidInput: empty or too long question, malformed e-mail.
+            UnknownThread: `thread` names no thread.
+        """
+        texts.check_question(question)  # a refused question does not use up the buyer's quota
+        texts.check_email(email)
+        session_key, address_key = f"session:{session or thread or '-'}", f"address:{address or '-'}"
+        self._per_session.check(session_key)
+        self._per_address.check(address_key)
+        self._per_session.hit(session_key)
+        self._per_address.hit(address_key)
+        sub = self.review.submit(question, email=email or None, organisation=organisation or None,
+                                 thread_token=thread or None)
+        draft = self.review.show(sub.id).draft
+        resources: tuple[Resource, ...] = ()
+        if draft is not None:
+            chunks = self.assistant.index.catalog.get_chunks([p.chunk_id for p in draft.passages])
+            resources = resources_of(draft.passages, kinds={i: c.kind for i, c in chunks.items()})
+        return Acknowledgement(sub.id, sub.thread, resources, self.expected_delay())
+
+    def thread(self, token: str) -> ThreadView:
+        """A buyer's thread; raises `UnknownThread` for an unknown or malformed token."""
+        return self.review.thread(token)
+
+    def rate(self, token: str, question_id: int, rating: int, comment: str = "") -> None:
+        """A buyer's rating (1-5) and comment on an answer of their own thread."""
+        self.review.feedback(token, question_id, rating, comment)
+
+    def expected_delay(self) -> str:
+        """The median time to answer when enough answers exist, else `DEFAULT_DELAY` (cached 5 min)."""
+        now = time.monotonic()
+        if self._delay is not None and now - self._delay[0] < 300:
+            return self._delay[1]
+        stats = self.review.stats()
+        median = stats.get("time_to_answer_s", {}).get("p50")
+        text = format_delay(median) if median is not None and stats.get("sent", 0) >= MIN_ANSWERS_FOR_DELAY \
+            else DEFAULT_DELAY
+        self._delay = (now, text)
+        return text
+
+    # ------------------------------------------------------------------ advisors
+
+    def authenticate(self, name: str, password: str) -> bool:
+        """Whether an advisor's name and password are right."""
+        try:
+            self.review.authenticate(name, password)
+            return True
+        except AuthenticationFailed:
+            return False
+
+    def subject(self, question_id: int, text: str) -> str:
+        """The question's subject (see `topics.subject_of`), cached: a question never changes."""
+        subject = self._subjects.get(question_id)
+        if subject is None:
+            subject = self._subjects[question_id] = topics.subject_of(text)
+        return subject
+
+    def queue(self, status: str = "À traiter", age: str = "Toutes", subject: str = ALL_SUBJECTS) -> Queue:
+        """The queue, oldest first, filtered by status, age and subject.
+
+        Raises:
+            ValueError: an unknown filter label.
+        """
+        if status not in STATUS_FILTERS or age not in AGE_FILTERS:
+            raise ValueError(f"unknown filter: status {status!r}, age {age!r}")
+        states = STATUS_FILTERS[status]
+        low, high = AGE_FILTERS[age]
+        now = indicators.utc(self._clock())
+        counts: dict[str, int] = {}
+        rows = []
+        for q in self.review.list_questions():
+            counts[q.status] = counts.get(q.status, 0) + 1
+            waited = (now - indicators.utc(q.created_at)).total_seconds()
+            if states is not None and q.status not in states or not low <= waited < high:
+                continue
+            topic = self.subject(q.id, q.text)
+            if subject != ALL_SUBJECTS and topic != subject:
+                continue
+            rows.append(QueueRow(q.id, q.status, q.created_at, q.text, topic, q.claimed_by, q.abstained,
+                                 q.draft_error))
+        return Queue(tuple(rows), counts)
+
+    def open(self, question_id: int, advisor: str) -> Opened:
+        """Open a question for review: claim it when possible, else show it read-only with why."""
+        try:
+            return Opened(self.review.claim(question_id, advisor), True)
+        except (Conflict, IllegalTransition) as exc:
+            return Opened(self.review.show(question_id), False, exc)
+
+    def show(self, question_id: int) -> QuestionDetail:
+        return self.review.show(question_id)
+
+    def similar_answers(self, question: str, k: int = 3) -> list[Passage]:
+        """Validated past answers close to the question (documents of kind "answer")."""
+        from assistant.retrieval.filters import Filters
+
+        try:
+            return self.assistant.search(question, k=k, filters=Filters(kinds=("answer",)))
+        except InvalidQuery:
+            return []
+
+    def search(self, query: str, k: int = 5) -> list[ShownPassage]:
+        """Passages an advisor may pick for a re-draft."""
+        return [ShownPassage.from_passage(p) for p in self.assistant.search(query, k=k)]
+
+    def redraft(self, question_id: int, advisor: str, chunk_ids: Sequence[str] = (),
+                expected_version: int | None = None) -> QuestionDetail:
+        """Draft again, from the passages the advisor picked (a fresh search when none)."""
+        if not chunk_ids:
+            return self.review.redraft(question_id, advisor, expected_version=expected_version)
+        found = self.assistant.index.catalog.get_chunks(list(chunk_ids))
+        missing = [c for c in chunk_ids if c not in found]
+        if missing:
+            raise InvalidQuery(f"{len(missing)} picked passage(s) are no longer in the index: search again")
+        # The advisor's order is the ranking: the first picked passage is cited first.
+        passages = [Passage(found[c], 1.0 / (1 + i)) for i, c in enumerate(chunk_ids)]
+        drafter = lambda q, history: self.assistant.ask(q, passages=passages, history=history)  # noqa: E731
+        return self.review.redraft(question_id, advisor, drafter=drafter, expected_version=expected_version)
+
+    def validate(self, question_id: int, advisor: str, text: str, reusable: bool,
+                 expected_version: int | None) -> QuestionDetail:
+        return self.review.validate(question_id, advisor, text, reusable=reusable,
+                                    expected_version=expected_version)
+
+    def reject(self, question_id: int, advisor: str, reason: str, message: str | None,
+               expected_version: int | None) -> QuestionDetail:
+        return self.review.reject(question_id, advisor, reason, message or None,
+                                  expected_version=expected_version)
+
+    def escalate(self, question_id: int, advisor: str, reason: str, expected_version: int | None) -> QuestionDetail:
+        return self.review.escalate(question_id, advisor, reason, expected_version=expected_version)
+
+    def release(self, question_id: int, advisor: str, expected_version: int | None) -> QuestionDetail:
+        return self.review.release(question_id, advisor, expected_version=expected_version)
+
+    # ------------------------------------------------------------------ network dashboard
+
+    def facts(self) -> list[indicators.QuestionFacts]:
+        """Every question as the dashboard sees it (answers read once: a sent answer never changes)."""
+        result = []
+        for q in self.review.list_questions():
+            answer = None
+            if q.status == "sent":
+                answer = self._answers.get(q.id)
+                if answer is None:
+                    detail = self.review.show(q.id)
+                    if detail.answer is not None:
+                        answer = (detail.answer.validated_at, detail.draft is not None, detail.answer.edited,
+                                  detail.answer.edit_ratio)
+                        self._answers[q.id] = answer
+            result.append(indicators.QuestionFacts(q.id, q.text, q.status, q.created_at, *(answer or ())))
+        return result
+
+    def network(self, period: str = indicators.DEFAULT_PERIOD) -> NetworkView:
+        """Indicators and recurring subjects of the questions received in a period."""
+        end = indicators.utc(self._clock())
+        start = indicators.period_start(period, end)
+        facts = indicators.in_period(self.facts(), start, end)
+        stats = self.review.stats()
+        feedback = stats.get("feedback", {})
+        return NetworkView(
+            period=period, start=start, end=end, summary=indicators.summary(facts),
+            weekly=indicators.weekly_counts([f.created_at for f in facts], start, end),
+            answer_times=indicators.time_bins(indicators.answer_seconds(facts)),
+            groups=topics.group_questions([(f.id, f.text) for f in facts]),
+            rating_mean=feedback.get("rating_mean"), ratings=feedback.get("count", 0),
+        )

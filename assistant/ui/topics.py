@@ -1,0 +1,352 @@
+"""Recurring topics: buyers' questions grouped by subject, for the network dashboard.
+
+Two stages, both on the French analyser's stems (accents folded, stop words removed, Snowball):
+
+1. A subject lexicon (`SUBJECTS`): each subject has cue phrases; a question goes to the subject
+   whose cues it matches best (a phrase matches when all its stems are in the question).
+   Stable, named groups: "the same subject keeps coming back" is comparable period to period.
+2. Questions that match no subject are clustered among themselves (TF-IDF cosine, average
+   linkage, a similarity threshold), each group labelled by its most shared stems, so that a
+   new subject shows up without anyone editing the lexicon.
+
+Why keywords and not embeddings, measured on the 58 answerable questions of
+`evals/sample-questions.yaml`, their first source document as reference (`score_against`):
+
+| grouping | groups | completeness | B-cubed F1 | cost |
+| --- | --- | --- | --- | --- |
+| this module (lexicon, then TF-IDF on the rest) | 14 | 0.92 | 0.69 | 15 ms for all |
+| TF-IDF average linkage alone, best threshold (0.15) | 38 | 0.77 | 0.60 | - |
+| multilingual-e5-small embeddings, average linkage, best threshold | 22 | 0.80 | 0.61 | 0.5 s per question |
+
+The lexicon was written while reading those questions, so its figures are optimistic; it
+still groups a subject's questions together without any model call, so the dashboard answers at
+once over thousands of questions, and each group says why its questions are in it.
+
+Example:
+    >>> subject_of("on peut donner nos vieux pc à une association ?")
+    'Matériel réformé : don, cession, recyclage (DEEE)'
+    >>> [g.label for g in group_questions([(1, "exiger un écolabel ?"), (2, "label équivalent accepté ?")])]
+    ['Labels et écolabels']
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import math
+import re
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+
+import numpy as np
+
+from assistant.retrieval.analysis import FrenchAnalyzer
+
+#: Unmatched questions clustered at most (the similarity matrix is MAX_CLUSTERED² floats).
+MAX_CLUSTERED = 1500
+
+#: Label of the questions that match no subject and share nothing with another question.
+OTHER = "Autres sujets"
+
+#: Subject → cue phrases (buyers' words: informal spellings and acronyms included). Order
+#: matters on a tie: the more specific subjects come first, the broad ones (criteria, thresholds,
+#: networks) last.
+SUBJECTS: dict[str, tuple[str, ...]] = {
+    "SPASER et plan national (PNAD)": (
+        "spaser", "schéma de promotion", "pnad", "plan national", "achats durables", "100 millions",
+    ),
+    "Restauration collective (EGAlim)": (
+        "egalim", "cantine", "restauration", "restaurant", "repas", "bio", "alimentaire",
+        "produits durables", "menu", "végétarien", "denrées", "viande", "poisson",
+    ),
+    "Indice de réparabilité et durabilité": (
+        "réparabilité", "indice", "durabilité", "réparer", "pièces détachées", "réparable",
+    ),
+    "Labels et écolabels": (
+        "label", "labels", "labellisé", "labellisée", "écolabel", "certification", "epeat", "tco",
+        "ange bleu", "équivalent",
+    ),
+    "Réemploi et reconditionné (loi AGEC)": (
+        "agec", "article 58", "réemploi", "reconditionné", "reconditionnement", "réutilisation",
+        "seconde main", "matières recyclées", "décret 2021-254", "décret 2024-134", "part minimale",
+    ),
+    "Matériel réformé : don, cession, recyclage (DEEE)": (
+        "don", "donner", "céder", "cession", "association", "réformé", "réforme", "reen", "deee",
+        "déchets", "recycler", "recyclage", "éco-organisme", "fin de vie", "vieux pc", "domaine",
+    ),
+    "Coût du cycle de vie": (
+        "cycle de vie", "coût global", "coût complet", "acv", "consommation d'énergie",
+    ),
+    "Numérique responsable": (
+        "numérique", "empreinte", "émissions", "co2", "carbone", "gaz à effet de serre",
+        "data center", "cloud", "sobriété", "impression", "imprimantes",
+    ),
+    "Clauses sociales, insertion, marchés réservés": (
+        "insertion", "clause sociale", "social", "sociale", "sociaux", "handicap", "handicapés",
+        "esat", "siae", "ess", "marché réservé", "réserver", "facilitateur", "rsa", "emploi",
+    ),
+    "Loi Climat et clauses environnementales": (
+        "loi climat", "article 35", "climat", "résilience", "clause environnementale",
+        "clauses environnementales", "conditions d'exécution", "ccap", "plan de vigilance", "2026",
+    ),
+    "Critères d'attribution et notation": (
+        "critère", "critères", "attribution", "notation", "noter", "points", "pondération",
+        "prix le plus bas", "moins disant", "mieux disant",
+    ),
+    "Seuils et procédures": (
+        "seuil", "seuils", "procédure", "mapa", "appel d'offres", "gré à gré", "sans publicité",
+        "sans pub", "mise en concurrence", "montant", "dce", "variante", "variantes",
+        "offre anormalement basse", "offre basse",
+    ),
+    "Besoin et sourcing": (
+        "sourcing", "besoin", "définition du besoin", "fournisseur", "fournisseurs",
+    ),
+    "Réseaux, guichet vert et accompagnement": (
+        "réseau", "réseaux", "guichet vert", "guichet", "accompagnement", "contact", "conseil",
+        "occitanie", "resocc", "cci", "région", "formation", "qui contacter", "interlocuteur",
+    ),
+}
+
+
+@dataclass(frozen=True)
+class Group:
+    """A group of questions on one subject.
+
+    Args:
+        label: Subject name, or "Autres : stem, stem" for a discovered group.
+        size: Number of questions.
+        examples: A few of its questions, oldest first.
+        question_ids: Every question id in the group.
+        keywords: Stems most shared by the group's questions.
+    """
+
+    label: str
+    size: int
+    examples: tuple[str, ...]
+    question_ids: tuple[int, ...]
+    keywords: tuple[str, ...] = ()
+
+
+@lru_cache(maxsize=1)
+def _analyzer() -> FrenchAnalyzer:
+    return FrenchAnalyzer()
+
+
+def stems(text: str) -> list[str]:
+    """The analyser's stems of a text (accents folded, stop words removed)."""
+    return _analyzer().analyze(text or "")
+
+
+@lru_cache(maxsize=1)
+def _cues() -> tuple[tuple[str, tuple[frozenset[str], ...]], ...]:
+    table = []
+    for subject, phrases in SUBJECTS.items():
+        # Two spellings with the same stems ("seuil", "seuils") count once.
+        cues = tuple(dict.fromkeys(frozenset(s) for p in phrases if (s := stems(p))))
+        table.append((subject, cues))
+    return tuple(table)
+
+
+def subject_scores(text: str) -> dict[str, float]:
+    """Per subject, the weight of its cues found in `text` (a multi-word cue weighs more)."""
+    present = set(stems(text))
+    scores: dict[str, float] = {}
+    for subject, cues in _cues():
+        score = sum(len(cue) for cue in cues if cue <= present)
+        if score:
+            scores[subject] = float(score)
+    return scores
+
+
+def subject_of(text: str) -> str:
+    """The subject a question is about, or `OTHER` when no cue matches (ties: lexicon order)."""
+    scores = subject_scores(text)
+    if not scores:
+        return OTHER
+    best = max(scores.values())
+    return next(subject for subject in SUBJECTS if scores.get(subject) == best)
+
+
+def _tfidf(docs: Sequence[Sequence[str]]) -> np.ndarray:
+    """Rows of L2-normalised TF-IDF weights (sublinear tf, smoothed idf)."""
+    vocabulary = {t: i for i, t in enumerate(sorted({t for doc in docs for t in doc}))}
+    matrix = np.zeros((len(docs), max(1, len(vocabulary))))
+    for row, doc in enumerate(docs):
+        for term, count in Counter(doc).items():
+            matrix[row, vocabulary[term]] = 1 + math.log(count)
+    df = (matrix > 0).sum(axis=0)
+    matrix *= np.log((1 + len(docs)) / (1 + df)) + 1
+    norms = np.linalg.norm(matrix, axis=1, keepdims=True)
+    return matrix / np.where(norms == 0, 1, norms)
+
+
+def cluster_texts(texts: Sequence[str], threshold: float = 0.25) -> list[list[int]]:
+    """Average-linkage agglomerative clustering of texts on TF-IDF cosine similarity.
+
+    Args:
+        texts: The texts (at most `MAX_CLUSTERED`; beyond, each extra text stays alone).
+        threshold: Two clusters merge while their average similarity is at least this.
+
+    Returns:
+        Clusters as sorted lists of indexes into `texts`, biggest first.
+    """
+    if not 0 < threshold <= 1:
+        raise ValueError(f"threshold must be in (0, 1], got {threshold}")
+    n = min(len(texts), MAX_CLUSTERED)
+    clusters: dict[int, list[int]] = {i: [i] for i in range(len(texts))}
+    if n > 1:
+        vectors = _tfidf([stems(t) for t in texts[:n]])
+        sim = vectors @ vectors.T
+        np.fill_diagonal(sim, -np.inf)
+        sizes = np.ones(n)
+        while True:
+            flat = int(np.argmax(sim))
+            x, y = divmod(flat, n)
+            if sim[x, y] < threshold:
+                break
+            x, y = min(x, y), max(x, y)
+            # Lance-Williams update for average linkage: the merged cluster's mean similarity.
+            merged = (sizes[x] * sim[x] + sizes[y] * sim[y]) / (sizes[x] + sizes[y])
+            sim[x, :], sim[:, x] = merged, merged
+            sim[x, x] = -np.inf
+            sim[y, :], sim[:, y] = -np.inf, -np.inf
+            sizes[x] += sizes[y]
+            clusters[x] = sorted(clusters[x] + clusters.pop(y))
+    return sorted(clusters.values(), key=lambda c: (-len(c), c[0]))
+
+
+_WORD = re.compile(r"[^\W\d_]{3,}", re.UNICODE)
+#: Words too common in questions to name a group.
+_GENERIC = ("faire", "fait", "peut", "peuvent", "pouvoir", "doit", "doivent", "devoir", "faut", "falloir",
+            "avoir", "être", "quoi", "oui", "non", "bien", "plus", "moins", "tout", "tous", "toute", "autre",
+            "autres", "même", "comme", "alors", "entre", "chez", "très", "sans", "avec", "exactement")
+
+
+@lru_cache(maxsize=1)
+def _generic_stems() -> frozenset[str]:
+    return frozenset(s for word in _GENERIC for s in stems(word))
+
+
+def _keywords(texts: Iterable[str], n: int = 3) -> tuple[str, ...]:
+    """The words most shared by the texts (one per stem, in its most frequent spelling)."""
+    generic = _generic_stems()
+    shared: Counter[str] = Counter()
+    spellings: dict[str, Counter[str]] = {}
+    for text in texts:
+        seen: set[str] = set()
+        for word in _WORD.findall(text.lower()):
+            found = stems(word)
+            if len(found) != 1 or found[0] in generic:
+                continue
+            spellings.setdefault(found[0], Counter())[word] += 1
+            if found[0] not in seen:
+                seen.add(found[0])
+                shared[found[0]] += 1
+    top = [stem for stem, count in shared.most_common(n) if count > 1] or [s for s, _ in shared.most_common(1)]
+    return tuple(spellings[stem].most_common(1)[0][0] for stem in top)
+
+
+def group_questions(questions: Sequence[tuple[int, str]], examples: int = 3,
+                    threshold: float = 0.25) -> list[Group]:
+    """Group questions by subject: lexicon subjects first, then clusters of the rest.
+
+    Args:
+        questions: (question id, text) pairs, oldest first.
+        examples: How many example questions each group keeps.
+        threshold: Similarity threshold of the clustering of unmatched questions.
+
+    Returns:
+        Groups, biggest first; discovered groups of one question are pooled into `OTHER`.
+    """
+    by_subject: dict[str, list[tuple[int, str]]] = {}
+    for qid, text in questions:
+        by_subject.setdefault(subject_of(text), []).append((qid, text))
+    leftovers = by_subject.pop(OTHER, [])
+    groups = [Group(subject, len(items), tuple(t for _, t in items[:examples]), tuple(q for q, _ in items),
+                    _keywords(t for _, t in items))
+              for subject, items in by_subject.items()]
+    singles: list[tuple[int, str]] = []
+    for cluster in cluster_texts([t for _, t in leftovers], threshold) if leftovers else []:
+        items = [leftovers[i] for i in cluster]
+        if len(items) == 1:
+            singles.extend(items)
+            continue
+        words = _keywords(t for _, t in items)
+        groups.append(Group(f"Autres : {', '.join(words)}", len(items), tuple(t for _, t in items[:examples]),
+                            tuple(q for q, _ in items), words))
+    if singles:
+        singles.sort()
+        groups.append(Group(OTHER, len(singles), tuple(t for _, t in singles[:examples]),
+                            tuple(q for q, _ in singles)))
+    return sorted(groups, key=lambda g: (-g.size, g.label == OTHER, g.label))
+
+
+def groups_csv(groups: Sequence[Group]) -> str:
+    """The groups as CSV (subject, number of questions, ids, examples), for a spreadsheet."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(["sujet", "questions", "identifiants", "exemples"])
+    for group in groups:
+        writer.writerow([group.label, group.size, " ".join(map(str, group.question_ids)),
+                         " | ".join(group.examples)])
+    return out.getvalue()
+
+
+# ---------------------------------------------------------------------- measuring a grouping
+
+
+def _entropy(counts: Iterable[int]) -> float:
+    counts = [c for c in counts if c]
+    total = sum(counts)
+    return -sum(c / total * math.log(c / total) for c in counts) if total else 0.0
+
+
+def score_against(reference: Sequence[str], predicted: Sequence[str]) -> dict[str, float]:
+    """Homogeneity, completeness and V-measure of a grouping against reference labels.
+
+    Completeness (do the questions of one reference subject land in one group?) is what a
+    coordinator needs most: a recurring subject scattered over groups goes unnoticed.
+    Homogeneity (does a group hold one reference subject?) drops when groups are broader than
+    the reference, which is expected when the reference is one document per question.
+
+    Args:
+        reference: Reference label per question.
+        predicted: Group label per question (same order).
+
+    Returns:
+        {"homogeneity", "completeness", "v_measure", "bcubed_precision", "bcubed_recall",
+        "bcubed_f1", "groups"}; 1.0 is perfect.
+    """
+    if len(reference) != len(predicted):
+        raise ValueError(f"{len(reference)} reference labels but {len(predicted)} predicted labels")
+    if not reference:
+        return {"homogeneity": 1.0, "completeness": 1.0, "v_measure": 1.0, "bcubed_precision": 1.0,
+                "bcubed_recall": 1.0, "bcubed_f1": 1.0, "groups": 0}
+    joint = Counter(zip(reference, predicted))
+    h_ref = _entropy(Counter(reference).values())
+    h_pred = _entropy(Counter(predicted).values())
+    h_joint = _entropy(joint.values())
+    h_ref_given_pred = h_joint - h_pred
+    h_pred_given_ref = h_joint - h_ref
+    homogeneity = 1.0 if h_ref == 0 else 1 - h_ref_given_pred / h_ref
+    completeness = 1.0 if h_pred == 0 else 1 - h_pred_given_ref / h_pred
+    v = 0.0 if homogeneity + completeness == 0 else 2 * homogeneity * completeness / (homogeneity + completeness)
+    # B-cubed: per question, the share of its group that shares its reference label (precision)
+    # and the share of its reference label that shares its group (recall); unlike the entropy
+    # scores it does not reward splitting everything into singletons.
+    pred_size = Counter(predicted)
+    ref_size = Counter(reference)
+    precision = sum(joint[(r, p)] / pred_size[p] for r, p in zip(reference, predicted)) / len(reference)
+    recall = sum(joint[(r, p)] / ref_size[r] for r, p in zip(reference, predicted)) / len(reference)
+    f1 = 2 * precision * recall / (precision + recall)
+    return {"homogeneity": round(homogeneity, 4), "completeness": round(completeness, 4),
+            "v_measure": round(v, 4), "bcubed_precision": round(precision, 4),
+            "bcubed_recall": round(recall, 4), "bcubed_f1": round(f1, 4), "groups": len(set(predicted))}
+
+
+def labels_of(groups: Sequence[Group], question_ids: Sequence[int]) -> list[str]:
+    """Each question's group label, in the order of `question_ids`."""
+    where = {qid: g.label for g in groups for qid in g.question_ids}
+    return [where[qid] for qid in question_ids]

@@ -1,0 +1,191 @@
+"""Fixtures of the web app tests: a real small index, the real app in a subprocess, Chromium.
+
+The index (three guides and one file of past answers from the bundled corpus, embedded with the
+real bundled model) is built once per session and copied for each consumer, so that each
+server or desk gets its own review database and nothing leaks between tests.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import pytest
+from argon2 import PasswordHasher
+
+from assistant.config import Settings
+
+ROOT = Path(__file__).resolve().parents[2]
+CORPUS_FILES = (
+    ROOT / "corpus" / "guides" / "exiger-un-label.md",
+    ROOT / "corpus" / "guides" / "don-materiel-informatique.md",
+    ROOT / "corpus" / "guides" / "indice-reparabilite.md",
+    ROOT / "corpus" / "answers" / "cadre-juridique.yaml",
+)
+PASSWORD = "mot-de-passe-de-test"
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+#: Real argon2id with small costs (the server verifies with whatever parameters the hash carries).
+FAST_HASHER = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def settings_for(home: Path) -> Settings:
+    return Settings(home=home)
+
+
+@pytest.fixture(scope="session")
+def index_template(tmp_path_factory) -> Path:
+    """A data directory holding a real index of CORPUS_FILES (built once per session)."""
+    from assistant.pipeline import open_assistant
+
+    home = tmp_path_factory.mktemp("index-template")
+    report = open_assistant(settings_for(home)).ingest(list(CORPUS_FILES))
+    assert report.files == len(CORPUS_FILES) and not report.failed, f"template ingest failed: {report}"
+    return home
+
+
+def copy_index(template: Path, home: Path) -> Path:
+    shutil.copytree(template, home, dirs_exist_ok=True)
+    return home
+
+
+@pytest.fixture
+def desk(index_template, tmp_path):
+    """A Desk (service layer) on its own copy of the index, with a fast password hasher."""
+    from assistant.review.service import ReviewService
+    from assistant.ui.desk import Desk
+    from assistant.ui.ratelimit import Limits
+
+    home = copy_index(index_template, tmp_path / "desk-home")
+    settings = settings_for(home)
+    holder = {}
+    review = ReviewService(settings, drafter=lambda q, h: holder["desk"]._draft(q, h),
+                           on_reusable=lambda p: holder["desk"]._reuse(p), password_hasher=FAST_HASHER)
+    d = Desk(settings, review=review, limits=Limits(per_session=0, per_address=0))
+    holder["desk"] = d
+    d.review.add_advisor("alice", PASSWORD)
+    d.review.add_advisor("bob", PASSWORD)
+    yield d
+    d.close()
+
+
+@dataclass
+class Server:
+    """The real app running in a subprocess."""
+
+    url: str
+    home: Path
+    process: subprocess.Popen
+    log: Path
+
+    def service(self):
+        from assistant.review.service import ReviewService
+
+        return ReviewService(settings_for(self.home), password_hasher=FAST_HASHER)
+
+    def ask(self, question: str, email: str = "", organisation: str = "", timeout: float = 60.0) -> list:
+        """A buyer question through the public API (plain HTTP); returns the endpoint's outputs."""
+        with httpx.Client(base_url=self.url, timeout=timeout) as client:
+            event = client.post("/gradio_api/call/poser", json={"data": [question, email, organisation]})
+            event.raise_for_status()
+            with client.stream("GET", f"/gradio_api/call/poser/{event.json()['event_id']}") as stream:
+                kind = None
+                for line in stream.iter_lines():
+                    if line.startswith("event:"):
+                        kind = line.split(":", 1)[1].strip()
+                    elif line.startswith("data:") and kind in ("complete", "error"):
+                        import json
+
+                        data = json.loads(line.split(":", 1)[1])
+                        assert kind == "complete", f"the buyer endpoint failed: {data}"
+                        return data
+        raise AssertionError("the buyer endpoint closed without a result")
+
+
+def start_server(home: Path, *extra: str) -> Server:
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("GUICHET_")}
+    env.update(GUICHET_HOME=str(home), GRADIO_ANALYTICS_ENABLED="False", PYTHONUNBUFFERED="1")
+    log = home / "server.log"
+    out = log.open("w")
+    process = subprocess.Popen([sys.executable, "-m", "assistant", "serve", "--port", str(port), *extra],
+                               cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise AssertionError(f"the app exited with {process.returncode}:\n{log.read_text()}")
+        try:
+            if httpx.get(f"{url}/sante", timeout=2).status_code == 200:
+                return Server(url, home, process, log)
+        except httpx.HTTPError:
+            time.sleep(0.3)
+    process.kill()
+    raise AssertionError(f"the app did not answer within 120 s:\n{log.read_text()}")
+
+
+def stop_server(server: Server) -> None:
+    server.process.terminate()
+    try:
+        server.process.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        server.process.kill()
+
+
+@pytest.fixture(scope="module")
+def server(index_template, tmp_path_factory) -> Iterator[Server]:
+    """The real app (`guichet serve`) on a free port, its own data directory, two advisors."""
+    home = copy_index(index_template, tmp_path_factory.mktemp("server-home"))
+    srv = start_server(home, "--no-ingest", "--questions-per-minute", "5", "--questions-per-minute-per-address", "0")
+    service = srv.service()
+    service.add_advisor("alice", PASSWORD)
+    service.add_advisor("bob", PASSWORD)
+    service.close()
+    yield srv
+    stop_server(srv)
+
+
+_SHOTS: list[Path] = []
+
+
+@pytest.fixture(scope="session")
+def screenshots(tmp_path_factory) -> Path:
+    """Where the browser tests save their screenshots: $UI_SCREENSHOTS_DIR, else pytest's tmp dir
+    (the folder is printed at the end of the run)."""
+    folder = Path(os.environ.get("UI_SCREENSHOTS_DIR") or tmp_path_factory.mktemp("screenshots"))
+    folder.mkdir(parents=True, exist_ok=True)
+    _SHOTS.append(folder)
+    return folder
+
+
+def pytest_terminal_summary(terminalreporter) -> None:
+    for folder in _SHOTS:
+        terminalreporter.write_line(f"browser test screenshots: {folder}")
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """Headless Debian Chromium driven by Playwright (no browser download)."""
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"{CHROMIUM} is missing: install Debian's chromium package (see .ci/run)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()

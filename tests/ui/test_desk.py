@@ -1,0 +1,188 @@
+"""The web app's service layer on real components: real index and model, real review database."""
+
+from __future__ import annotations
+
+import io
+from datetime import timedelta
+
+import pytest
+from conftest import PASSWORD, ROOT, settings_for
+
+from assistant.records import Draft
+from assistant.review.errors import Conflict, InvalidInput, UnknownThread
+from assistant.review.store import utcnow
+from assistant.ui.desk import Desk
+from assistant.ui.ratelimit import Limits, RateLimited
+from assistant.ui.server import first_start
+
+LABEL_QUESTION = "Puis-je exiger un label précis dans mon marché ?"
+DON_QUESTION = "Peut-on donner nos vieux ordinateurs réformés à une association ?"
+
+
+def test_ask_acknowledges_with_resources_and_a_private_thread(desk):
+    ack = desk.ask(LABEL_QUESTION, email="acheteur@ville.fr", organisation="Ville de Test", session="s1")
+    assert len(ack.thread) >= 32, "the thread token must be unguessable"
+    assert ack.resources, "an acknowledgement lists the resources that look relevant"
+    assert "label" in ack.resources[0].title.lower(), f"first resource: {ack.resources[0]}"
+    assert len({r.title for r in ack.resources}) == len(ack.resources), "one line per document"
+    assert ack.delay, "the expected delay is given"
+    view = desk.thread(ack.thread)
+    assert [(m.question, m.status, m.answer) for m in view.messages] == [(LABEL_QUESTION, "pending", None)], \
+        "the buyer sees the question as pending, never the draft"
+    follow = desk.ask("Et pour un écolabel ?", thread=ack.thread, session="s1")
+    assert follow.thread == ack.thread
+    assert [m.question_id for m in desk.thread(ack.thread).messages] == [ack.question_id, follow.question_id]
+    assert desk.show(follow.question_id).history == (LABEL_QUESTION,), "the follow-up is drafted with its context"
+
+
+def test_unknown_and_foreign_tokens_are_refused_the_same_way(desk):
+    mine = desk.ask(LABEL_QUESTION, session="a")
+    theirs = desk.ask(DON_QUESTION, session="b")
+    with pytest.raises(UnknownThread) as unknown:
+        desk.thread("x" * 32)
+    with pytest.raises(UnknownThread) as malformed:
+        desk.thread("../../etc/passwd")
+    detail = desk.open(theirs.question_id, "alice").detail
+    desk.validate(theirs.question_id, "alice", "Oui, sous conditions.", False, detail.version)
+    with pytest.raises(UnknownThread) as foreign:
+        desk.rate(mine.thread, theirs.question_id, 5)
+    assert str(unknown.value) == str(malformed.value) == str(foreign.value), \
+        "a caller must not learn whether a token or a question exists"
+    assert all(m.question_id != theirs.question_id for m in desk.thread(mine.thread).messages)
+
+
+def test_rate_limit_per_session_and_per_address(desk):
+    limited = Desk(desk.settings, assistant=desk.assistant, review=desk.review, limits=Limits(per_session=2, per_address=3))
+    with pytest.raises(InvalidInput):
+        limited.ask("   ", session="s1", address="10.0.0.1")  # refused input uses no quota
+    limited.ask(LABEL_QUESTION, session="s1", address="10.0.0.1")
+    limited.ask(DON_QUESTION, session="s1", address="10.0.0.1")
+    with pytest.raises(RateLimited) as per_session:
+        limited.ask("Et l'indice de réparabilité ?", session="s1", address="10.0.0.1")
+    assert per_session.value.retry_after > 0
+    limited.ask("Et l'indice de réparabilité ?", session="s2", address="10.0.0.1")
+    with pytest.raises(RateLimited):
+        limited.ask("Une autre question ?", session="s3", address="10.0.0.1")  # the address is spent
+    limited.ask("Une autre question ?", session="s3", address="10.0.0.2")
+    assert len(desk.review.list_questions()) == 4, "refused questions are not recorded"
+
+
+def test_queue_filters_by_status_age_and_subject(desk):
+    first = desk.ask(LABEL_QUESTION)
+    second = desk.ask(DON_QUESTION)
+    queue = desk.queue()
+    assert [r.id for r in queue.rows] == [first.question_id, second.question_id], "oldest first"
+    assert queue.counts == {"drafted": 2}, f"{queue.counts}"
+    assert [r.id for r in desk.queue(subject="Labels et écolabels").rows] == [first.question_id]
+    assert [r.subject for r in queue.rows] == ["Labels et écolabels", "Matériel réformé : don, cession, recyclage (DEEE)"]
+    assert desk.queue(age="Plus d'un jour").rows == ()
+    later = Desk(desk.settings, assistant=desk.assistant, review=desk.review,
+                 clock=lambda: utcnow() + timedelta(days=2))
+    assert len(later.queue(age="Plus d'un jour").rows) == 2
+    assert later.queue(age="Moins d'une heure").rows == ()
+    detail = desk.open(first.question_id, "alice").detail
+    desk.validate(first.question_id, "alice", detail.draft.text, False, detail.version)
+    assert [r.id for r in desk.queue("Envoyées").rows] == [first.question_id]
+    assert [r.id for r in desk.queue().rows] == [second.question_id]
+    with pytest.raises(ValueError, match="unknown filter"):
+        desk.queue("Archivées")
+
+
+def test_claims_conflicts_and_stale_versions(desk):
+    ack = desk.ask(LABEL_QUESTION)
+    opened = desk.open(ack.question_id, "alice")
+    assert opened.claimed and opened.detail.claimed_by == "alice"
+    seen_by_bob = desk.open(ack.question_id, "bob")
+    assert not seen_by_bob.claimed and isinstance(seen_by_bob.error, Conflict), "bob sees it read-only"
+    with pytest.raises(Conflict, match="claimed by alice"):
+        desk.validate(ack.question_id, "bob", "Texte de bob.", False, seen_by_bob.detail.version)
+    redrafted = desk.redraft(ack.question_id, "alice", (), opened.detail.version)
+    assert redrafted.drafts == 2
+    with pytest.raises(Conflict, match="changed since you opened it"):
+        desk.validate(ack.question_id, "alice", "Texte édité.", False, opened.detail.version)
+    sent = desk.validate(ack.question_id, "alice", "Oui, sous conditions [1].", False, redrafted.version)
+    assert sent.status == "sent" and sent.answer.edited
+    message = desk.thread(ack.thread).messages[0]
+    assert message.status == "answered" and message.answer == "Oui, sous conditions [1]."
+    assert message.sources and "label" in message.sources[0].title.lower(), f"sources: {message.sources}"
+    desk.rate(ack.thread, ack.question_id, 4, "Utile.")
+    assert desk.review.stats()["feedback"] == {"count": 1, "rating_mean": 4.0}
+
+
+def test_redraft_from_passages_the_advisor_picks(desk):
+    ack = desk.ask(LABEL_QUESTION)
+    opened = desk.open(ack.question_id, "alice")
+    picked = desk.search("don de matériel informatique à une association", k=3)
+    assert picked and ("don" in picked[0].title.lower() or "matériel" in picked[0].title.lower()), \
+        f"picked: {[p.title for p in picked]}"
+    detail = desk.redraft(ack.question_id, "alice", [picked[0].chunk_id], opened.detail.version)
+    assert [p.chunk_id for p in detail.draft.passages] == [picked[0].chunk_id], "only the picked passage is used"
+    assert all(c.chunk_id == picked[0].chunk_id for c in detail.draft.citations)
+    with pytest.raises(Exception, match="no longer in the index"):
+        desk.redraft(ack.question_id, "alice", ["nope"], detail.version)
+
+
+def test_similar_answers_are_past_answers_only(desk):
+    similar = desk.similar_answers("où peut-on exiger un label dans le marché ?")
+    assert similar, "the sample answers file holds a close past answer"
+    assert {p.chunk.kind for p in similar} == {"answer"}
+
+
+def test_reusable_answer_joins_the_knowledge_base(desk):
+    ack = desk.ask("Quelle est la durée de garantie des pompes à chaleur reconditionnées ?")
+    before = desk.assistant.index.catalog.count()
+    detail = desk.open(ack.question_id, "alice").detail
+    desk.validate(ack.question_id, "alice", "La garantie des pompes à chaleur reconditionnées est de deux ans.",
+                  True, detail.version)
+    assert desk.assistant.index.catalog.count() > before, "the reusable answer is ingested at once"
+    found = desk.similar_answers("garantie des pompes à chaleur reconditionnées")
+    assert found and "deux ans" in found[0].chunk.text, f"found: {[p.chunk.text[:80] for p in found]}"
+
+
+def test_network_view(desk):
+    for question in (LABEL_QUESTION, "Un label équivalent doit-il être accepté ?", DON_QUESTION):
+        desk.ask(question)
+    first = desk.review.list_questions()[0]
+    detail = desk.open(first.id, "alice").detail
+    desk.validate(first.id, "alice", detail.draft.text, False, detail.version)
+    view = desk.network("7 derniers jours")
+    assert view.summary["questions"] == 3 and view.summary["sent"] == 1
+    assert view.summary["acceptance_rate"] == 1.0, "sent unedited"
+    assert sum(c for _, c in view.weekly) == 3 and len(view.weekly) in (1, 2)
+    assert sum(c for _, c in view.answer_times) == 1
+    assert view.groups[0].label == "Labels et écolabels" and view.groups[0].size == 2
+
+
+def test_authenticate(desk):
+    assert desk.authenticate("alice", PASSWORD)
+    assert not desk.authenticate("alice", "mauvais mot de passe")
+    assert not desk.authenticate("mallory", PASSWORD)
+
+
+def test_drafting_failure_still_acknowledges(desk):
+    class Broken:
+        index = desk.assistant.index
+
+        def ask(self, *args, **kwargs) -> Draft:
+            raise RuntimeError("generator down")
+
+    desk.assistant, real = Broken(), desk.assistant
+    try:
+        ack = desk.ask(LABEL_QUESTION)
+    finally:
+        desk.assistant = real
+    assert ack.resources == () and desk.show(ack.question_id).status == "received", \
+        "the question is recorded and acknowledged even when drafting fails"
+
+
+def test_first_start_ingests_only_an_empty_index(tmp_path):
+    desk = Desk(settings_for(tmp_path / "fresh"))
+    out = io.StringIO()
+    small = ROOT / "corpus" / "guides" / "variantes-offres-anormalement-basses.md"
+    report = first_start(desk, [small], out=out)
+    assert report is not None and report.files == 1 and desk.assistant.index.catalog.count() > 0
+    assert "Premier démarrage" in out.getvalue() and "Index prêt : 1 fichier(s)" in out.getvalue()
+    assert first_start(desk, [small], out=io.StringIO()) is None, "a second start ingests nothing"
+    assert first_start(Desk(settings_for(tmp_path / "empty")), [], out=out) is None
+    assert "aucun corpus" in out.getvalue()
+    desk.close()

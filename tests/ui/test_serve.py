@@ -1,0 +1,54 @@
+"""`guichet serve` and `python app.py`: help with examples, start on the configured port."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+
+import httpx
+from click.testing import CliRunner
+from conftest import ROOT, copy_index, free_port
+
+from assistant.cli import cli
+from assistant.cli import commands  # noqa: F401  (registers the subcommands)
+
+
+def test_serve_help_has_examples():
+    result = CliRunner().invoke(cli, ["serve", "--help"])
+    assert result.exit_code == 0, result.output
+    for text in ("Examples:", "guichet serve --host 0.0.0.0 --port 8080", "--corpus", "--no-ingest",
+                 "--questions-per-minute", "guichet advisor add"):
+        assert text in result.output, f"{text!r} missing from 'guichet serve --help'"
+
+
+def test_serve_refuses_a_bad_port():
+    result = CliRunner().invoke(cli, ["serve", "--port", "70000"])
+    assert result.exit_code == 2 and "70000" in result.output
+
+
+def test_app_py_serves_on_the_configured_host_and_port(index_template, tmp_path):
+    home = copy_index(index_template, tmp_path / "home")
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("GUICHET_")}
+    env.update(GUICHET_HOME=str(home), GUICHET_PORT=str(port), GUICHET_HOST="127.0.0.1")
+    process = subprocess.Popen([sys.executable, "app.py"], cwd=ROOT, env=env, stdout=subprocess.PIPE,
+                               stderr=subprocess.STDOUT, text=True)
+    try:
+        deadline = time.monotonic() + 90
+        while time.monotonic() < deadline:
+            assert process.poll() is None, f"app.py exited: {process.stdout.read()}"
+            try:
+                if httpx.get(f"http://127.0.0.1:{port}/sante", timeout=2).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                time.sleep(0.3)
+        else:
+            raise AssertionError("app.py did not answer within 90 s")
+        assert httpx.get(f"http://127.0.0.1:{port}/", timeout=10).status_code == 200
+    finally:
+        process.terminate()
+        output = process.communicate(timeout=20)[0]
+    assert "Premier démarrage" not in output, "an index that already has documents is not re-ingested"
+    assert f"http://127.0.0.1:{port}/conseiller/" in output, output
