@@ -6,7 +6,7 @@ Example:
     >>> chunk = Chunk("c1", "Texte.", "/corpus/faq.md", "Foire aux questions", section="DEEE",
     ...               metadata={"date": "2023-04-03"})
     >>> source_line(1, chunk)
-    '[1] Foire aux questions — DEEE — 2023-04-03 — /corpus/faq.md'
+    '[1] Foire aux questions — DEEE — 2023-04-03 — faq.md'
 """
 
 from __future__ import annotations
@@ -48,14 +48,17 @@ def title_of(chunk: Chunk) -> str:
 
 
 def link_of(chunk: Chunk) -> str:
-    """The document's web address when known (absolute URL), else its path.
+    """The document's web address when known (absolute URL), else its file name.
+
+    The file name, not the path: the text may be sent to a buyer, who has no use for (and should
+    not see) where the server keeps its files.
 
     Example:
         >>> link_of(Chunk("c1", "T.", "/c/faq.md", "FAQ", metadata={"url": "/publications/faq/"}))
-        '/c/faq.md'
+        'faq.md'
     """
     url = str(chunk.metadata.get("url", ""))
-    return url if url.startswith(("http://", "https://")) else chunk.source
+    return url if url.startswith(("http://", "https://")) else Path(chunk.source).name
 
 
 def source_line(marker: int, chunk: Chunk, duplicates: Sequence[Chunk] = ()) -> str:

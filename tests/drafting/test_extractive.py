@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 from datetime import date
 
+from pathlib import Path
+
 import pytest
 
 from assistant.drafting import texts
@@ -78,10 +80,11 @@ def test_quotes_are_verbatim_and_citations_hold(generator):
     assert citations_valid(draft, chosen), "the evaluation's own check agrees"
 
 
-def test_sources_list_has_title_place_date_and_path(generator):
+def test_sources_list_has_title_place_date_and_file_name(generator):
     draft = generator.draft("pc de 7 ans : don ou DEEE ?", passages(FAQ))
     sources = draft.text.split(texts.SOURCES_HEADING + "\n")[1].split("\n\n")[0].splitlines()
-    assert sources == [f"[1] Foire aux questions — DEEE — 2023-04-03 — {FAQ.source}"], sources
+    assert sources == [f"[1] Foire aux questions — DEEE — 2023-04-03 — {Path(FAQ.source).name}"], sources
+    assert str(Path(FAQ.source).parent) not in draft.text, "a draft may reach a buyer: no server paths"
 
 
 def test_pdf_passage_is_cited_by_page_and_hyphenation_is_joined(generator):
