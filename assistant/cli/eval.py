@@ -61,13 +61,28 @@ def _reviewed_records(settings: Settings) -> list[dict[str, Any]]:
     """Validated answers as {id, question, final_text, citations: [{source, quote}]}."""
     from assistant.review.service import ReviewService
 
-    return ReviewService(settings).reviewed_records()
+    service = ReviewService(settings)
+    try:
+        return service.reviewed_records()
+    finally:
+        service.close()
 
 
 def _review_metrics(settings: Settings) -> Mapping[str, Any] | None:
     """Draft quality from the review database ({acceptance_rate, edit_ratio_mean,
-    time_to_answer_s}), or None when there is no review data; not wired yet."""
-    return None
+    time_to_answer_s}), or None when there is no review database or nothing was sent yet."""
+    if not settings.database_url and not (settings.home / "review.sqlite").exists():
+        return None
+    from assistant.review.service import ReviewService
+
+    service = ReviewService(settings)
+    try:
+        stats = service.stats()
+    finally:
+        service.close()
+    if not stats.get("sent"):
+        return None
+    return {key: stats[key] for key in ("acceptance_rate", "edit_ratio_mean", "time_to_answer_s")}
 
 
 @cli.group("eval", cls=DefaultCommandGroup, subcommand_metavar="[QUESTIONS.yaml | COMMAND] [ARGS]...")

@@ -543,6 +543,24 @@ class ReviewService:
         result["outbox"] = {status: outbox.get(status, 0) for status in OUTBOX_STATES}
         return result
 
+    def reviewed_records(self) -> list[dict[str, Any]]:
+        """Sent answers as evaluation material: {id, question, final_text, citations: [{source, quote}]}.
+
+        A citation counts when its marker "[n]" is still in the advisor's final text, so what the
+        advisor removed does not become evidence.
+        """
+        records = []
+        for summary in self.list_questions(status="sent"):
+            detail = self.show(summary.id)
+            if detail.answer is None or detail.draft is None:
+                continue
+            sources = {p.chunk_id: p.source for p in detail.draft.passages}
+            citations = [{"source": sources[c.chunk_id], "quote": c.quote} for c in detail.draft.citations
+                         if f"[{c.marker}]" in detail.answer.text and c.chunk_id in sources]
+            records.append({"id": detail.id, "question": detail.text, "final_text": detail.answer.text,
+                            "citations": citations})
+        return records
+
     def export(self, out: Path) -> int:
         """Write a JSON-lines backup of everything; returns the number of rows."""
         return backup.export_jsonl(self.engine, Path(out))
