@@ -26,4 +26,8 @@ def draft_for_review(settings, question: str, history: Sequence[str] = ()) -> Dr
     """
     from assistant.pipeline import open_assistant
 
-    return open_assistant(settings).ask(question, history=history)
+    assistant = open_assistant(settings)
+    try:
+        return assistant.ask(question, history=history)
+    finally:
+        assistant.index.close()

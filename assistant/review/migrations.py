@@ -59,6 +59,10 @@ def migrate(engine: Engine) -> int:
     """
     with transaction(engine, write=True) as session:
         conn = session.connection()
+        if conn.dialect.name == "postgresql":
+            # Several app processes may start together on an empty database: one migrates, the
+            # others wait here and then find it done (SQLite's write transaction already serialises).
+            conn.exec_driver_sql("SELECT pg_advisory_xact_lock(7345012)")
         tables = set(inspect(conn).get_table_names())
         now = datetime.now(timezone.utc)
         if SchemaVersion.__tablename__ not in tables:

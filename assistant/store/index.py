@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import fcntl
 import shutil
 from contextlib import contextmanager
 from pathlib import Path
@@ -11,9 +10,9 @@ from typing import Iterator
 from assistant.config import Settings
 from assistant.embeddings.base import Embedder
 from assistant.embeddings.factory import make_embedder
-from assistant.errors import GuichetError, IndexMismatch
+from assistant.errors import IndexMismatch
 from assistant.store.base import VectorStore
-from assistant.store.catalog import Catalog
+from assistant.store.catalog import Catalog, open_catalog
 
 
 class KnowledgeIndex:
@@ -21,7 +20,9 @@ class KnowledgeIndex:
 
     Args:
         settings: `home` gives the data directory, `embedder` the embedding backend,
-            `chroma_url` an optional Chroma server.
+            `chroma_url` an optional Chroma server (with `chroma_token`), `database_url` an
+            optional shared database for the catalog (see `assistant.store.catalog`).
+        embedder: An embedder already made (default: from `settings.embedder`).
 
     Raises:
         IndexMismatch: the index on disk was built with another embedder or schema.
@@ -35,30 +36,37 @@ class KnowledgeIndex:
     def __init__(self, settings: Settings, embedder: Embedder | None = None) -> None:
         self.settings = settings
         self.embedder = embedder or make_embedder(settings.embedder)
-        self.catalog = Catalog(settings.catalog_path)
-        built_with = self.catalog.get_meta("embedder")
-        if built_with is None:
-            self.catalog.set_meta("embedder", self.embedder.name)
-        elif built_with != self.embedder.name:
-            raise IndexMismatch(f"index built with {built_with!r}, settings ask for "
-                                f"{self.embedder.name!r}: run 'guichet ingest --rebuild PATH...' "
-                                f"or set GUICHET_EMBEDDER={built_with}")
-        self.vectors: VectorStore = open_vector_store(settings, self.embedder.name)
+        self.catalog: Catalog = open_catalog(settings)
+        try:
+            built_with = self.catalog.get_meta("embedder")
+            if built_with is None:
+                self.catalog.set_meta("embedder", self.embedder.name)
+            elif built_with != self.embedder.name:
+                raise IndexMismatch(f"index built with {built_with!r}, settings ask for "
+                                    f"{self.embedder.name!r}: run 'guichet ingest --rebuild PATH...' "
+                                    f"or set GUICHET_EMBEDDER={built_with}")
+            self.vectors: VectorStore = open_vector_store(settings, self.embedder.name)
+            bind = getattr(self.vectors, "bind", None)
+            if bind is not None:
+                bind(self.catalog.catalog_id)
+        except BaseException:
+            self.catalog.close()
+            raise
 
     @contextmanager
     def writer(self) -> Iterator[None]:
-        """Hold the ingestion lock: one writer at a time, readers are never blocked."""
+        """Hold the ingestion lock: one writer at a time, readers are never blocked.
+
+        The lock belongs to the catalog's database: a lock file in GUICHET_HOME for the SQLite
+        catalog, a PostgreSQL advisory lock for a shared one, so that two processes (on any
+        machines) sharing a Chroma server never ingest at the same time.
+
+        Raises:
+            GuichetError: another ingestion holds the lock.
+        """
         self.settings.home.mkdir(parents=True, exist_ok=True)
-        with open(self.settings.home / "ingest.lock", "w") as lock:
-            try:
-                fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            except BlockingIOError:
-                raise GuichetError(f"another ingestion is running on {self.settings.home}: "
-                                   "wait for it to finish") from None
-            try:
-                yield
-            finally:
-                fcntl.flock(lock, fcntl.LOCK_UN)
+        with self.catalog.writer_lock():
+            yield
 
     def close(self) -> None:
         self.catalog.close()
@@ -68,14 +76,39 @@ def open_vector_store(settings: Settings, embedder: str) -> VectorStore:
     """The vector store named by settings: a Chroma server if `chroma_url` is set, else embedded."""
     from assistant.store.chroma import ChromaStore
 
+    if settings.chroma_url:
+        return ChromaStore.server(settings.chroma_url, embedder, settings.chroma_token.get_secret_value())
     return ChromaStore.persistent(settings.chroma_path, embedder)
 
 
 def wipe(settings: Settings) -> None:
-    """Delete the index (catalog, vectors, lexical cache) so it can be rebuilt from scratch."""
+    """Delete the index (catalog, vectors, lexical cache) so it can be rebuilt from scratch.
+
+    On a shared database the catalog's rows are deleted under the ingestion lock (the tables
+    stay, other processes see an empty catalog); the Chroma server's collection is dropped.
+
+    Raises:
+        GuichetError: an ingestion is running on the shared catalog.
+    """
+    if settings.database_url:
+        catalog = open_catalog(settings)
+        try:
+            with catalog.writer_lock():
+                _drop_vectors(settings)
+                catalog.clear()
+        finally:
+            catalog.close()
+    else:
+        _drop_vectors(settings)
+        for suffix in ("", "-wal", "-shm"):
+            Path(str(settings.catalog_path) + suffix).unlink(missing_ok=True)
+    shutil.rmtree(settings.home / "lexical", ignore_errors=True)
+
+
+def _drop_vectors(settings: Settings) -> None:
     from assistant.store.chroma import ChromaStore
 
-    ChromaStore.drop(settings.chroma_path)  # through the client: it caches open databases
-    shutil.rmtree(settings.home / "lexical", ignore_errors=True)
-    for suffix in ("", "-wal", "-shm"):
-        Path(str(settings.catalog_path) + suffix).unlink(missing_ok=True)
+    if settings.chroma_url:
+        ChromaStore.drop_server(settings.chroma_url, settings.chroma_token.get_secret_value())
+    else:
+        ChromaStore.drop(settings.chroma_path)  # through the client: it caches open databases

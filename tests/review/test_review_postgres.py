@@ -149,3 +149,17 @@ def test_newer_schema_is_refused_on_postgresql(pg):
         conn.exec_driver_sql("INSERT INTO schema_version (version, applied_at) VALUES (999, now())")
     with pytest.raises(SchemaError, match="schema version 999"):
         open_service()
+
+
+def test_processes_starting_together_on_an_empty_database(home, server_url):
+    """Several app processes starting at once on a new database: one migrates, none fails."""
+    import sys
+
+    url = _new_database(server_url)
+    code = ("from assistant.config import get_settings; from assistant.review.service import ReviewService; "
+            "s = ReviewService(get_settings()); print(len(s.list_questions())); s.close()")
+    env = {**os.environ, "GUICHET_DATABASE_URL": url, "GUICHET_HOME": str(home)}
+    procs = [subprocess.Popen([sys.executable, "-c", code], env=env, stdout=subprocess.PIPE,
+                              stderr=subprocess.PIPE, text=True) for _ in range(4)]
+    outcomes = [p.communicate(timeout=120) + (p.returncode,) for p in procs]
+    assert all(rc == 0 and out.strip() == "0" for out, _, rc in outcomes), outcomes
