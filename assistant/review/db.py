@@ -21,14 +21,14 @@ from contextlib import contextmanager, nullcontext
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
 from assistant.review.errors import Conflict, DatabaseBusy
+from assistant.sqlite import WRITE, sqlite_engine
 
-_WRITE = "guichet_write"
 _FILE_LOCKS: dict[str, Any] = {}  # threading.RLock per SQLite file
 _FILE_LOCKS_GUARD = threading.Lock()
 _BUSY_TIMEOUTS: weakref.WeakKeyDictionary[Engine, float] = weakref.WeakKeyDictionary()
@@ -74,25 +74,8 @@ def make_engine(url: str, busy_timeout_s: float = 5.0) -> Engine:
         return create_engine(url, pool_pre_ping=True)
     if url.startswith("sqlite:///") and ":memory:" not in url:
         Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
-    engine = create_engine(url, connect_args={"timeout": busy_timeout_s, "check_same_thread": False})
+    engine = sqlite_engine(url, busy_timeout_s)
     _BUSY_TIMEOUTS[engine] = busy_timeout_s
-    busy_ms = int(busy_timeout_s * 1000)
-
-    @event.listens_for(engine, "connect")
-    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
-        # pysqlite's own implicit BEGIN is disabled so that the "begin" hook below decides.
-        dbapi_connection.isolation_level = None
-        cursor = dbapi_connection.cursor()
-        cursor.execute(f"PRAGMA busy_timeout = {busy_ms}")
-        cursor.execute("PRAGMA journal_mode = WAL")
-        cursor.execute("PRAGMA foreign_keys = ON")
-        cursor.close()
-
-    @event.listens_for(engine, "begin")
-    def _on_begin(conn: Any) -> None:
-        immediate = conn.get_execution_options().get(_WRITE, False)
-        conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
-
     return engine
 
 
@@ -112,7 +95,7 @@ def transaction(engine: Engine, write: bool = False) -> Iterator[Session]:
         engine: Engine from `make_engine`.
         write: Take the write lock at BEGIN (SQLite); reads use a plain BEGIN.
     """
-    bind = engine.execution_options(**{_WRITE: True}) if write else engine
+    bind = engine.execution_options(**{WRITE: True}) if write else engine
     try:
         with _writer_turn(engine) if write else nullcontext(), \
                 Session(bind, expire_on_commit=False) as session, session.begin():

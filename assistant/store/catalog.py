@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any, Iterable, Iterator, Sequence
 
 from sqlalchemy import (BigInteger, Column, Engine, ForeignKey, Index, Integer, MetaData, Table, Text,
-                        bindparam, cast, create_engine, delete, event, func, insert, inspect, select, text,
+                        bindparam, cast, create_engine, delete, func, insert, inspect, select, text,
                         update)
 from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.exc import ArgumentError, DatabaseError, NoSuchModuleError, OperationalError
@@ -34,11 +34,11 @@ from sqlalchemy.pool import StaticPool
 
 from assistant.errors import ConfigError, GuichetError, IndexMismatch, MissingDependency
 from assistant.records import Chunk
+from assistant.sqlite import WRITE, sqlite_engine
 
 SCHEMA = 1
 #: Table name prefix in a shared database; the catalog's own SQLite file keeps bare names.
 SHARED_PREFIX = "catalog_"
-_WRITE = "guichet_catalog_write"
 _BATCH = 500
 
 
@@ -104,7 +104,7 @@ class Catalog:
             if database and database != ":memory:":
                 self._lock_file = Path(database).with_name(Path(database).name + ".ingest.lock")
                 self._lock_place = database
-        self._writer = self._engine.execution_options(**{_WRITE: True})
+        self._writer = self._engine.execution_options(**{WRITE: True})
         self._memory_lock = threading.Lock()
         self._metadata, self._meta, self._files, self._chunks = _tables(prefix)
         self._lock_key = zlib.crc32(f"guichet-vert:{prefix}ingest".encode())
@@ -405,28 +405,10 @@ def _make_engine(url: str) -> Engine:
         memory = parsed.database in (None, "", ":memory:")
         if not memory:
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(parsed, connect_args={"timeout": 30, "check_same_thread": False},
-                               **({"poolclass": StaticPool} if memory else {}))
+        engine = sqlite_engine(parsed, busy_timeout_s=30, **({"poolclass": StaticPool} if memory else {}))
     except (ImportError, NoSuchModuleError) as exc:
         raise MissingDependency(f"the driver of {_safe(url)} is not installed ({exc}): "
                                 'pip install "psycopg[binary]" and write postgresql+psycopg://...') from None
-
-    @event.listens_for(engine, "connect")
-    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
-        dbapi_connection.isolation_level = None  # BEGIN is issued by the hook below
-        cursor = dbapi_connection.cursor()
-        cursor.execute("PRAGMA busy_timeout = 30000")
-        cursor.execute("PRAGMA journal_mode = WAL")
-        cursor.execute("PRAGMA foreign_keys = ON")
-        cursor.close()
-
-    @event.listens_for(engine, "begin")
-    def _on_begin(conn: Any) -> None:
-        # writers take the lock up front: a deferred transaction that later upgrades fails at
-        # once with "database is locked" instead of waiting for the busy timeout
-        immediate = conn.get_execution_options().get(_WRITE, False)
-        conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
-
     return engine
 
 
