@@ -112,22 +112,28 @@ def decide(found: Evidence, thresholds: Thresholds = Thresholds()) -> tuple[bool
 
     Example:
         >>> decide(Evidence(5, 0.03, 0.2, 1))
-        (True, 'weak evidence: the best passage covers 20% of the question terms (minimum 34%)')
+        (True, 'preuves faibles : le meilleur passage couvre 20 % des termes de la question (minimum 34 %)')
     """
     if found.passages == 0:
-        return True, "no passage retrieved"
+        return True, "aucun passage trouvé"
     if found.top_score < thresholds.min_top_score:
-        return True, (f"weak evidence: top score {found.top_score:.4f} below {thresholds.min_top_score:.4f}")
+        return True, (f"preuves faibles : meilleur score {found.top_score:.4f}, sous le seuil "
+                      f"{thresholds.min_top_score:.4f}")
     if found.coverage < thresholds.min_coverage:
-        return True, (f"weak evidence: the best passage covers {found.coverage:.0%} of the question terms "
-                      f"(minimum {thresholds.min_coverage:.0%})")
+        return True, (f"preuves faibles : le meilleur passage couvre {_pct(found.coverage)} des termes de "
+                      f"la question (minimum {_pct(thresholds.min_coverage)})")
     agree = found.joint_rank <= thresholds.agreement_depth
     if not agree and found.coverage < thresholds.min_coverage_without_agreement:
-        return True, (f"weak evidence: no passage in the top {thresholds.agreement_depth} of both the "
-                      f"lexical and the dense lists, and the best passage covers {found.coverage:.0%} "
-                      f"of the question terms (minimum {thresholds.min_coverage_without_agreement:.0%} "
-                      "without agreement)")
+        return True, (f"preuves faibles : aucun passage dans les {thresholds.agreement_depth} premiers des "
+                      f"deux recherches (lexicale et sémantique), et le meilleur passage couvre "
+                      f"{_pct(found.coverage)} des termes de la question (minimum "
+                      f"{_pct(thresholds.min_coverage_without_agreement)} sans accord)")
     return False, ""
+
+
+def _pct(share: float) -> str:
+    """A share written the French way: 0.34 -> "34 %" (the reason is shown to French advisors)."""
+    return f"{share * 100:.0f} %"
 
 
 def should_abstain(passages: Sequence[Passage], question: str,

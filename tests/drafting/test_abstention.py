@@ -29,11 +29,11 @@ def test_answerable_question_with_agreeing_lists_is_answered():
 
 def test_off_topic_question_abstains_on_coverage():
     abstain, reason = should_abstain(passages(FAQ, DON), OFF_TOPIC)
-    assert abstain and reason.startswith("weak evidence: the best passage covers 0%"), reason
+    assert abstain and reason.startswith("preuves faibles : le meilleur passage couvre 0 %"), reason
 
 
 def test_no_passage_abstains():
-    assert should_abstain([], ON_TOPIC) == (True, "no passage retrieved")
+    assert should_abstain([], ON_TOPIC) == (True, "aucun passage trouvé")
 
 
 def test_agreement_between_lists_matters():
@@ -43,7 +43,7 @@ def test_agreement_between_lists_matters():
     alone = evidence(passages(FAQ, DON, agree=False), "don d'un vieux matériel ou jeter à la benne ?")
     assert alone.joint_rank == NO_AGREEMENT
     abstain, reason = decide(alone)
-    assert abstain and "no passage in the top 5 of both" in reason, reason
+    assert abstain and "aucun passage dans les 5 premiers des deux recherches" in reason, reason
 
 
 def test_top_score_bar_when_set():

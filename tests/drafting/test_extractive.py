@@ -155,7 +155,7 @@ def test_question_without_content_terms_abstains(generator):
 @pytest.mark.parametrize("chosen", [[], passages(FAQ)[:0]])
 def test_no_passage_abstains(generator, chosen):
     draft = generator.draft("pc de 7 ans : don ou DEEE ?", chosen)
-    assert draft.abstained and draft.reason == "no passage retrieved"
+    assert draft.abstained and draft.reason == "aucun passage trouvé"
 
 
 def test_limit_must_be_positive():
