@@ -60,7 +60,7 @@ def discover(paths: Iterable[Path]) -> tuple[list[Path], list[Path], list[Path],
     """Expand the arguments into files to ingest.
 
     Returns:
-        (files, folders, skipped, missing): supported files (sorted, hidden ones left out),
+        (files, folders, skipped, missing): supported files (sorted, each once, hidden ones left out),
         the folders given, files of unsupported types found inside folders, and arguments
         that do not exist.
     """
@@ -79,7 +79,8 @@ def discover(paths: Iterable[Path]) -> tuple[list[Path], list[Path], list[Path],
             files.append(path)
         else:
             missing.append((str(path), "no such file or folder"))
-    return files, folders, skipped, missing
+    unique = list({f.resolve(): f for f in files}.values())  # a file named twice counts once
+    return unique, folders, skipped, missing
 
 
 def sha256_of(path: Path) -> str:
@@ -118,13 +119,15 @@ class Ingestor:
         with self.index.writer():
             self.sync()
             rechunk = self.index.catalog.get_meta("chunking") not in (None, chunking)
+            known = {} if rechunk else self.index.catalog.files()  # read once, not once per file
+            present = {str(f.resolve()) for f in files}
             self.progress.start(len(files))
             for path in files:
-                self._ingest_file(path, report, rechunk)
+                self._ingest_file(path, report, known.get(str(path.resolve())))
                 self.progress.file_done(str(path))
             if prune:
-                self._prune(folders, files, report)
-            if not rechunk or set(self.index.catalog.files()) <= {str(f.resolve()) for f in files}:
+                self._prune(folders, present, report)
+            if not rechunk or set(self.index.catalog.files()) <= present:
                 self.index.catalog.set_meta("chunking", chunking)
         return report
 
@@ -142,14 +145,16 @@ class Ingestor:
         if missing:
             self._store_vectors(list(catalog.get_chunks(missing).values()))
 
-    def _ingest_file(self, path: Path, report: IngestReport, rechunk: bool = False) -> None:
+    def _ingest_file(self, path: Path, report: IngestReport, indexed_digest: str | None) -> None:
+        """Index one file unless its content hash equals `indexed_digest` (None: not indexed, or
+        to be re-chunked)."""
         source = str(path.resolve())
         try:
             digest = sha256_of(path)
         except OSError as exc:
             report.failed.append((str(path), f"cannot read file: {exc.strerror or exc}"))
             return
-        if self.index.catalog.files().get(source) == digest and not rechunk:
+        if digest == indexed_digest:
             report.unchanged += 1
             return
         try:
@@ -187,9 +192,8 @@ class Ingestor:
             self.progress.embedding(min(i + batch, len(todo)), len(todo))
         return len(todo)
 
-    def _prune(self, folders: list[Path], files: list[Path], report: IngestReport) -> None:
+    def _prune(self, folders: list[Path], present: set[str], report: IngestReport) -> None:
         """Forget files that disappeared from the folders just ingested."""
-        present = {str(f.resolve()) for f in files}
         gone = [p for p in self.index.catalog.files()
                 if p not in present and any(Path(p).is_relative_to(folder) for folder in folders)]
         ids = self.index.catalog.remove_files(gone)

@@ -133,3 +133,9 @@ def test_new_chunk_size_rechunks_unchanged_files(folder):
     assert report.files == 3 and report.unchanged == 0, "a chunking change re-chunks every file"
     assert index.catalog.all_ids() != before and consistent(index)
     assert Ingestor(index).ingest([folder]).unchanged == 3, "then the files are unchanged again"
+
+
+def test_a_file_named_twice_is_ingested_once(folder):
+    index = KnowledgeIndex(get_settings())
+    report = Ingestor(index).ingest([folder, folder / SMALL[0]])
+    assert report.files == 3 and report.unchanged == 0, report.as_json()
