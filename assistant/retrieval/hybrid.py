@@ -179,7 +179,8 @@ class HybridRetriever:
     def _dense_candidates(self, text: str, n: int, filters: Filters,
                           allowed: set[str] | None) -> list[tuple[str, float]]:
         vector = self._query_vector(text)
-        where = filters.chroma_where(self.catalog.files()) if filters else None
+        # only a source filter needs the list of indexed files (a table read per query otherwise)
+        where = filters.chroma_where(self.catalog.files() if filters.sources else ()) if filters else None
         fetch = n * _POST_FILTER_FACTOR if filters.tags else n
         found = self.store.query(vector, fetch, where=where)
         if allowed is not None:
