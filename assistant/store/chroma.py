@@ -139,8 +139,7 @@ class ChromaStore:
 
     def query(self, vector: np.ndarray, k: int,
               where: Mapping[str, object] | None = None) -> list[tuple[str, float]]:
-        k = min(k, self._run(lambda c: c.count()))
-        if k <= 0:
+        if k <= 0:  # Chroma itself returns fewer ids when it holds fewer than k
             return []
         result = self._run(lambda c: c.query(query_embeddings=[np.asarray(vector, dtype=np.float32)],
                                              n_results=k, where=dict(where) if where else None,
