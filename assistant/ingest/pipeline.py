@@ -15,6 +15,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Iterable, Protocol, Sequence
 
+from assistant.embeddings.windows import embed_chunks
 from assistant.errors import IngestError
 from assistant.ingest.chunking import CHUNKER_VERSION, chunk_document
 from assistant.ingest.loading import SUPPORTED, load_document
@@ -186,7 +187,7 @@ class Ingestor:
         batch = self.settings.embed_batch_size
         for i in range(0, len(todo), batch):
             part = todo[i:i + batch]
-            vectors = self.index.embedder.embed_passages([c.index_text for c in part])
+            vectors = embed_chunks(self.index.embedder, part)
             self.index.vectors.upsert([c.id for c in part], vectors,
                                       [{"kind": c.kind, "source": c.source} for c in part])
             self.progress.embedding(min(i + batch, len(todo)), len(todo))

@@ -10,6 +10,7 @@ from typing import Iterator
 from assistant.config import Settings
 from assistant.embeddings.base import Embedder
 from assistant.embeddings.factory import make_embedder
+from assistant.embeddings.windows import space_mismatch, vector_space
 from assistant.errors import IndexMismatch
 from assistant.store.base import VectorStore
 from assistant.store.catalog import Catalog, open_catalog
@@ -38,14 +39,13 @@ class KnowledgeIndex:
         self.embedder = embedder or make_embedder(settings.embedder)
         self.catalog: Catalog = open_catalog(settings)
         try:
+            space = vector_space(self.embedder)
             built_with = self.catalog.get_meta("embedder")
             if built_with is None:
-                self.catalog.set_meta("embedder", self.embedder.name)
-            elif built_with != self.embedder.name:
-                raise IndexMismatch(f"index built with {built_with!r}, settings ask for "
-                                    f"{self.embedder.name!r}: run 'guichet ingest --rebuild PATH...' "
-                                    f"or set GUICHET_EMBEDDER={built_with}")
-            self.vectors: VectorStore = open_vector_store(settings, self.embedder.name)
+                self.catalog.set_meta("embedder", space)
+            elif built_with != space:
+                raise IndexMismatch(space_mismatch(built_with, space))
+            self.vectors: VectorStore = open_vector_store(settings, space)
             bind = getattr(self.vectors, "bind", None)
             if bind is not None:
                 bind(self.catalog.catalog_id)
@@ -112,3 +112,4 @@ def _drop_vectors(settings: Settings) -> None:
         ChromaStore.drop_server(settings.chroma_url, settings.chroma_token.get_secret_value())
     else:
         ChromaStore.drop(settings.chroma_path)  # through the client: it caches open databases
+

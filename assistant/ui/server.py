@@ -442,8 +442,13 @@ def serve(settings: Any, host: str | None = None, port: int | None = None, corpu
 
 
 def main() -> None:
-    """`python app.py`: serve with the settings from the environment."""
+    """`python app.py`: serve with the settings from the environment (errors in one line, exit 2)."""
     from assistant.config import get_settings
+    from assistant.errors import GuichetError
 
-    serve(get_settings())
+    try:
+        serve(get_settings())
+    except GuichetError as exc:
+        print(f"Error: {exc}", file=sys.stderr)
+        raise SystemExit(2) from None
 

@@ -33,3 +33,28 @@ def test_reopening_with_another_embedder_is_refused(tmp_path):
     ChromaStore.persistent(tmp_path / "chroma", embedder="e5-small")
     with pytest.raises(IndexMismatch, match="built with 'e5-small'.*'minilm'.*--rebuild"):
         ChromaStore.persistent(tmp_path / "chroma", embedder="minilm")
+
+
+def test_search_is_wide_enough_to_return_the_exact_nearest_chunks(tmp_path):
+    rng = np.random.default_rng(7)
+    vectors = unit(rng.normal(size=(3000, 64)))
+    store = ChromaStore.persistent(tmp_path / "chroma", embedder="e5-small")
+    ids = [f"c{i}" for i in range(len(vectors))]
+    store.upsert(ids, vectors, [{"kind": "guide", "source": "/x"}] * len(ids))
+    recalls = []
+    for query in unit(rng.normal(size=(20, 64))):
+        exact = {ids[j] for j in np.argsort(-(vectors @ query))[:50]}
+        recalls.append(len(exact & {id_ for id_, _ in store.query(query, k=50)}) / 50)
+    assert np.mean(recalls) >= 0.98, f"approximate search lost exact neighbours: {np.mean(recalls):.3f}"
+
+
+def test_a_collection_made_with_chroma_default_search_breadth_is_widened_on_open(tmp_path):
+    from assistant.store.chroma import COLLECTION, EF_SEARCH, SCHEMA, _persistent_client
+
+    _persistent_client(tmp_path / "chroma").get_or_create_collection(
+        COLLECTION, embedding_function=None, configuration={"hnsw": {"space": "cosine"}},
+        metadata={"embedder": "e5-small", "schema": SCHEMA})  # as versions before EF_SEARCH made it
+    store = ChromaStore.persistent(tmp_path / "chroma", embedder="e5-small")
+    assert store._collection.configuration["hnsw"]["ef_search"] == EF_SEARCH
+    reopened = _persistent_client(tmp_path / "chroma").get_collection(COLLECTION, embedding_function=None)
+    assert reopened.configuration["hnsw"]["ef_search"] == EF_SEARCH, "the change is saved"

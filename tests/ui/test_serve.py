@@ -52,3 +52,21 @@ def test_app_py_serves_on_the_configured_host_and_port(index_template, tmp_path)
         output = process.communicate(timeout=20)[0]
     assert "Premier démarrage" not in output, "an index that already has documents is not re-ingested"
     assert f"http://127.0.0.1:{port}/conseiller/" in output, output
+
+
+def test_app_py_on_an_index_from_an_older_version_says_how_to_rebuild_in_one_line(index_template, tmp_path):
+    from assistant.store.catalog import open_catalog
+    from assistant.config import Settings
+
+    home = copy_index(index_template, tmp_path / "home")
+    catalog = open_catalog(Settings(home=home))
+    catalog.set_meta("embedder", "e5-small")  # what versions before window-mean vectors recorded
+    catalog.close()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("GUICHET_")}
+    env.update(GUICHET_HOME=str(home), GUICHET_PORT=str(free_port()))
+    result = subprocess.run([sys.executable, "app.py"], cwd=ROOT, env=env, capture_output=True, text=True,
+                            timeout=120)
+    assert result.returncode == 2, result.stderr
+    lines = [line for line in result.stderr.splitlines() if line.startswith("Error:")]
+    assert len(lines) == 1 and "guichet ingest --rebuild" in lines[0], result.stderr
+    assert "Traceback" not in result.stderr
