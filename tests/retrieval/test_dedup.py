@@ -91,3 +91,28 @@ def test_containment(a, b, expected):
 
 def test_shingles_ignore_case_accents_quotes_and_hyphenation():
     assert shingles("Le maté-\nriel qu’il faut") == shingles("le materiel qu'il faut")
+
+
+def test_a_pdf_page_cut_across_its_web_section_still_collapses_with_it(minumeco):
+    """Page 104 of the 2021 PDF guide starts inside the web fiche's section "2. Échanges
+    préalables": the two chunks share only about half their word 4-grams, yet are one text."""
+    from pathlib import Path
+
+    from assistant.config import Settings
+    from assistant.ingest.chunking import chunk_document
+    from assistant.ingest.loading import load_document
+
+    settings = Settings()
+
+    def chunks(path: Path):
+        return [c for doc in load_document(path, settings)
+                for c in chunk_document(doc, settings.chunk_size, settings.chunk_overlap)]
+
+    page = next(c for c in chunks(minumeco / "pdf" / "guide-achats-numeriques-responsables-2021.pdf")
+                if c.page == 104 and "labellisés ?" in c.text)
+    web = chunks(minumeco / "md" / "guide-achats-responsables--fiches-pratiques--impression.md")
+    section = max(web, key=lambda c: containment(shingles(page.text), shingles(c.text)))
+    assert section.section.startswith("2. Échanges préalables")
+    assert THRESHOLD <= containment(shingles(page.text), shingles(section.text)) < 0.6
+    result = collapse([Passage(section, 1.0), Passage(page, 0.9)])
+    assert len(result) == 1 and result[0].duplicates == (page,)
