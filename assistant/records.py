@@ -83,10 +83,14 @@ class Chunk:
     metadata: Mapping[str, str] = field(default_factory=dict)
 
     @property
+    def heading(self) -> str:
+        """Title and heading path, e.g. "Guide > Fin de vie > Don" ("" when neither is known)."""
+        return " > ".join(part for part in (self.title, self.section) if part)
+
+    @property
     def index_text(self) -> str:
         """Text that is embedded and lexically indexed: title and heading path give context."""
-        head = " > ".join(part for part in (self.title, self.section) if part)
-        return f"{head}\n{self.text}" if head else self.text
+        return f"{self.heading}\n{self.text}" if self.heading else self.text
 
     @property
     def location(self) -> str:

@@ -67,10 +67,9 @@ def space_mismatch(built_with: str, wanted: str) -> str:
 
 def windows(chunk: Chunk) -> list[str]:
     """The texts embedded for one chunk: its windows, each after the chunk's heading path."""
-    head = chunk.index_text[:-len(chunk.text)].rstrip("\n") if chunk.text else chunk.index_text
     pieces = _splitter.split_text(chunk.text) or [chunk.text]
     kept = [p for p in pieces if len(p) >= MIN_WINDOW_CHARS] or pieces[:1]
-    return [f"{head}\n{piece}" if head else piece for piece in kept]
+    return [f"{chunk.heading}\n{piece}" if chunk.heading else piece for piece in kept]
 
 
 def embed_chunks(embedder: Embedder, chunks: Sequence[Chunk]) -> np.ndarray:
@@ -89,8 +88,8 @@ def embed_chunks(embedder: Embedder, chunks: Sequence[Chunk]) -> np.ndarray:
         texts.extend(found)
         owners.extend([n] * len(found))
     vectors = np.asarray(embedder.embed_passages(texts), dtype=np.float32)
-    if not len(chunks):
-        return vectors.reshape(0, vectors.shape[1] if vectors.ndim == 2 else 0)
+    if not chunks:
+        return vectors  # every embedder returns an empty (0, dim) matrix for no text
     sums = np.zeros((len(chunks), vectors.shape[1]), dtype=np.float32)
     np.add.at(sums, np.asarray(owners), vectors)
     norms = np.linalg.norm(sums, axis=1, keepdims=True)

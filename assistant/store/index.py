@@ -112,4 +112,3 @@ def _drop_vectors(settings: Settings) -> None:
         ChromaStore.drop_server(settings.chroma_url, settings.chroma_token.get_secret_value())
     else:
         ChromaStore.drop(settings.chroma_path)  # through the client: it caches open databases
-
