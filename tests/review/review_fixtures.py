@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import email
 import email.policy
-import socket
 import threading
 from dataclasses import dataclass, field
 from email.message import EmailMessage
@@ -64,13 +63,6 @@ def abstaining_drafter(question: str, history: list[str]) -> Draft:
     return Draft(text="", abstained=True, reason="aucun passage pertinent")
 
 
-def free_port() -> int:
-    """A TCP port nobody listens on right now."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 @dataclass
 class Inbox:
     """What a real loopback SMTP server (aiosmtpd) received."""
@@ -108,19 +100,10 @@ def open_service(**kwargs):
 
 def race_validate(name: str, items: list[tuple[int, int]], barrier, results) -> None:
     """Child-process body: validate each (question id, version seen) once the barrier opens."""
-    from assistant.review.errors import Conflict, ReviewError
+    from support import validate_at_barrier  # here: other child processes import this module with tests/review only
 
     service = open_service()
-    outcome = {}
-    for question_id, version in items:
-        barrier.wait(timeout=60)
-        try:
-            service.validate(question_id, name, f"Réponse de {name}.", expected_version=version)
-            outcome[question_id] = "ok"
-        except Conflict:
-            outcome[question_id] = "conflict"
-        except ReviewError as exc:
-            outcome[question_id] = f"{type(exc).__name__}: {exc}"
+    outcome = validate_at_barrier(service, name, items, barrier)
     service.close()
     results.put((name, outcome))
 

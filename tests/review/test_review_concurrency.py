@@ -11,6 +11,7 @@ import pytest
 
 from assistant.review.errors import Conflict, IllegalTransition
 from review_fixtures import open_service, race_validate
+from support import answer_of, validate_at_barrier
 
 QUESTION = "Comment noter l'indice de réparabilité ?"
 
@@ -55,13 +56,7 @@ def test_two_advisors_validating_the_same_item_second_gets_conflict(service, hom
     def advisor(name):
         own = open_service()  # its own engine and connections, like another app process
         try:
-            for qid in items:
-                barrier.wait(timeout=30)
-                try:
-                    own.validate(qid, name, f"Texte de {name}.", expected_version=versions[qid])
-                    outcomes[name][qid] = "ok"
-                except Conflict:
-                    outcomes[name][qid] = "conflict"
+            outcomes[name] = validate_at_barrier(own, name, [(qid, versions[qid]) for qid in items], barrier)
         finally:
             own.close()
 
@@ -74,7 +69,7 @@ def test_two_advisors_validating_the_same_item_second_gets_conflict(service, hom
         assert results == ["conflict", "ok"], f"question {qid}: one winner, one conflict expected, got {results}"
         winner = "alice" if outcomes["alice"][qid] == "ok" else "bob"
         text, advisor_id = answers[qid]
-        assert (text, names[advisor_id]) == (f"Texte de {winner}.", winner), \
+        assert (text, names[advisor_id]) == (answer_of(winner), winner), \
             f"question {qid}: the loser overwrote the winner's answer"
         validated = [e for e in service.show(qid).events if e.action == "validated"]
         assert len(validated) == 1, f"question {qid} validated {len(validated)} times"
@@ -176,6 +171,6 @@ def test_separate_processes_racing_on_one_sqlite_file(service, home):
         assert pair == ["conflict", "ok"], f"question {qid}: expected one winner and one conflict, got {pair}"
         detail = service.show(qid)
         winner = "alice" if outcomes["alice"][qid] == "ok" else "bob"
-        assert detail.answer.advisor == winner and detail.answer.text == f"Réponse de {winner}.", \
+        assert detail.answer.advisor == winner and detail.answer.text == answer_of(winner), \
             f"question {qid}: the losing process overwrote the answer"
     assert _integrity(home) == "ok"

@@ -20,7 +20,8 @@ from assistant.cli import cli
 from assistant.config import get_settings
 from assistant.review.errors import InvalidInput
 from assistant.review.mailer import OutgoingMail, SmtpMailer
-from review_fixtures import FIXED_PASSAGE, SECOND_PASSAGE, Inbox, body, free_port, open_service
+from review_fixtures import FIXED_PASSAGE, SECOND_PASSAGE, Inbox, body, open_service
+from support import free_port
 
 
 def test_each_buyer_gets_only_their_own_answer_with_sources(home, smtp):

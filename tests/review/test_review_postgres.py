@@ -18,8 +18,9 @@ from pathlib import Path
 
 import pytest
 
-from assistant.review.errors import Conflict, SchemaError
-from review_fixtures import free_port, open_service
+from assistant.review.errors import SchemaError
+from review_fixtures import open_service
+from support import answer_of, free_port, validate_at_barrier
 
 pytestmark = pytest.mark.server
 import psycopg  # noqa: E402,F401  (the driver the PostgreSQL URL names)
@@ -103,13 +104,7 @@ def test_two_advisors_racing_on_postgresql(pg):
     def advisor(name):
         own = open_service()
         try:
-            for qid in items:
-                barrier.wait(timeout=30)
-                try:
-                    own.validate(qid, name, f"Texte de {name}.")
-                    outcomes[name][qid] = "ok"
-                except Conflict:
-                    outcomes[name][qid] = "conflict"
+            outcomes[name] = validate_at_barrier(own, name, [(qid, None) for qid in items], barrier)
         except BaseException as exc:  # noqa: BLE001 - asserted below
             errors.append(exc)
         finally:
@@ -126,7 +121,7 @@ def test_two_advisors_racing_on_postgresql(pg):
         assert pair == ["conflict", "ok"], f"question {qid}: {pair}"
         detail = pg.show(qid)
         winner = "alice" if outcomes["alice"][qid] == "ok" else "bob"
-        assert detail.answer.text == f"Texte de {winner}.", f"question {qid}: the loser overwrote the answer"
+        assert detail.answer.text == answer_of(winner), f"question {qid}: the loser overwrote the answer"
 
 
 def test_backup_round_trip_between_postgresql_databases(pg, server_url, monkeypatch, tmp_path):

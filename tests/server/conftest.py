@@ -22,36 +22,31 @@ from server_helpers import (GUIDES, SMALL_GUIDES, ChromaServer, PostgresServer, 
                             new_database)
 
 
-@pytest.fixture(scope="session")
-def chroma_url() -> Iterator[str]:
-    """URL of a running Chroma server."""
-    if os.environ.get("SERVER_TEST_CHROMA_URL"):
-        yield os.environ["SERVER_TEST_CHROMA_URL"]
+def _server_url(variable: str, server_class) -> Iterator[str]:
+    """The URL in `variable` when set (a server already running), else that of one started here."""
+    if os.environ.get(variable):
+        yield os.environ[variable].rstrip("/")
         return
     try:
-        server = ChromaServer.start()
+        server = server_class.start()
     except RuntimeError as exc:
         pytest.fail(str(exc))
     try:
         yield server.url
     finally:
         server.stop()
+
+
+@pytest.fixture(scope="session")
+def chroma_url() -> Iterator[str]:
+    """URL of a running Chroma server."""
+    yield from _server_url("SERVER_TEST_CHROMA_URL", ChromaServer)
 
 
 @pytest.fixture(scope="session")
 def postgres_url() -> Iterator[str]:
     """SQLAlchemy URL (without database name) of a running PostgreSQL server."""
-    if os.environ.get("SERVER_TEST_POSTGRES_URL"):
-        yield os.environ["SERVER_TEST_POSTGRES_URL"].rstrip("/")
-        return
-    try:
-        server = PostgresServer.start()
-    except RuntimeError as exc:
-        pytest.fail(str(exc))
-    try:
-        yield server.url
-    finally:
-        server.stop()
+    yield from _server_url("SERVER_TEST_POSTGRES_URL", PostgresServer)
 
 
 @pytest.fixture(scope="session")

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
@@ -18,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
+from support import free_port, validate_at_barrier
 
 ROOT = Path(__file__).resolve().parents[2]
 GUIDES = ROOT / "corpus" / "guides"
@@ -25,13 +25,6 @@ GUIDES = ROOT / "corpus" / "guides"
 SMALL_GUIDES = ("exiger-un-label.md", "don-materiel-informatique.md", "deee-recyclage.md")
 #: How PostgreSQL gets installed where it is missing (what .ci/run does).
 POSTGRES_INSTALL = "apt-get install -y postgresql"
-
-
-def free_port() -> int:
-    """A TCP port nobody listens on right now."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def wait_until(check, seconds: float, what: str, process: subprocess.Popen | None = None,
@@ -175,20 +168,10 @@ def race_validate(env: dict[str, str], name: str, items: list[tuple[int, int]], 
     os.environ.clear()
     os.environ.update(env)
     from assistant.config import get_settings
-    from assistant.review.errors import Conflict, ReviewError
     from assistant.review.service import ReviewService
 
     service = ReviewService(get_settings())
-    outcome: dict[int, str] = {}
-    for question_id, version in items:
-        barrier.wait(timeout=60)
-        try:
-            service.validate(question_id, name, f"Réponse de {name}.", expected_version=version)
-            outcome[question_id] = "ok"
-        except Conflict:
-            outcome[question_id] = "conflict"
-        except ReviewError as exc:
-            outcome[question_id] = f"{type(exc).__name__}: {exc}"
+    outcome = validate_at_barrier(service, name, items, barrier)
     service.close()
     results.put((name, outcome))
 

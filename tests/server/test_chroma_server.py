@@ -7,7 +7,8 @@ import pytest
 
 from assistant.errors import ConfigError, GuichetError, IndexMismatch
 from assistant.store.chroma import ChromaStore
-from server_helpers import TokenProxy, child_env, free_port, guichet
+from server_helpers import TokenProxy, child_env, guichet
+from support import free_port
 
 pytestmark = pytest.mark.server
 

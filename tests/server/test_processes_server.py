@@ -12,7 +12,8 @@ import pytest
 
 from assistant.records import Chunk, Citation, Draft, Passage
 from assistant.review.service import ReviewService
-from server_helpers import GUIDES, ROOT, child_env, free_port, guichet, race_validate, wait_until
+from server_helpers import GUIDES, ROOT, child_env, guichet, race_validate, wait_until
+from support import answer_of, free_port
 
 pytestmark = pytest.mark.server
 
@@ -79,7 +80,7 @@ def test_two_processes_racing_on_one_queue_lose_no_update(servers):
         assert pair == ["conflict", "ok"], f"question {question_id}: exactly one advisor wins, got {pair}"
         winner = "alice" if outcomes["alice"][question_id] == "ok" else "bob"
         detail = service.show(question_id)
-        assert detail.status == "sent" and detail.answer.text == f"Réponse de {winner}.", \
+        assert detail.status == "sent" and detail.answer.text == answer_of(winner), \
             f"question {question_id}: the loser overwrote the winner's answer"
     service.close()
 
