@@ -10,10 +10,8 @@ import pytest
 from aiosmtpd.controller import Controller
 
 from assistant.review.service import ReviewService
-from review_fixtures import Inbox, open_service
+from review_fixtures import PASSWORD, Inbox, open_service
 from support import free_port
-
-PASSWORD = "correct horse battery"
 
 
 @pytest.fixture

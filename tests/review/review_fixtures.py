@@ -17,6 +17,8 @@ from argon2 import PasswordHasher
 
 from assistant.records import Chunk, Citation, Draft, Flag, Passage
 
+#: Password of the advisors the fixtures create.
+PASSWORD = "correct horse battery"
 #: Real argon2id with small costs, so that tests do not spend seconds hashing passwords.
 FAST_HASHER = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
 

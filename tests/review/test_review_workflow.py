@@ -17,7 +17,7 @@ from assistant.review.errors import (
 )
 from assistant.review.service import ReviewService
 from assistant.review.texts import MAX_ANSWER_CHARS
-from conftest import PASSWORD
+from review_fixtures import PASSWORD
 from review_fixtures import abstaining_drafter, draft_from_fixed_passage, open_service
 
 QUESTION = "Quelle part de matériel reconditionné faut-il acheter ?"

@@ -8,7 +8,6 @@ server or desk gets its own review database and nothing leaks between tests.
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
 import sys
 import time
@@ -20,26 +19,20 @@ import httpx
 import pytest
 from argon2 import PasswordHasher
 
-from assistant.config import Settings
 from support import free_port
+from ui_fixtures import PASSWORD, ROOT, copy_index, settings_for
 
-ROOT = Path(__file__).resolve().parents[2]
 CORPUS_FILES = (
     ROOT / "corpus" / "guides" / "exiger-un-label.md",
     ROOT / "corpus" / "guides" / "don-materiel-informatique.md",
     ROOT / "corpus" / "guides" / "indice-reparabilite.md",
     ROOT / "corpus" / "answers" / "cadre-juridique.yaml",
 )
-PASSWORD = "mot-de-passe-de-test"
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 #: Real argon2id with small costs (the server verifies with whatever parameters the hash carries).
 FAST_HASHER = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
-
-
-def settings_for(home: Path) -> Settings:
-    return Settings(home=home)
 
 
 @pytest.fixture(scope="session")
@@ -50,11 +43,6 @@ def index_template(tmp_path_factory) -> Path:
     home = tmp_path_factory.mktemp("index-template")
     report = open_assistant(settings_for(home)).ingest(list(CORPUS_FILES))
     assert report.files == len(CORPUS_FILES) and not report.failed, f"template ingest failed: {report}"
-    return home
-
-
-def copy_index(template: Path, home: Path) -> Path:
-    shutil.copytree(template, home, dirs_exist_ok=True)
     return home
 
 

@@ -11,7 +11,7 @@ import re
 from pathlib import Path
 
 import pytest
-from conftest import PASSWORD
+from ui_fixtures import PASSWORD
 
 pytestmark = pytest.mark.browser
 

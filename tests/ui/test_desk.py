@@ -6,7 +6,7 @@ import io
 from datetime import timedelta
 
 import pytest
-from conftest import PASSWORD, ROOT, settings_for
+from ui_fixtures import PASSWORD, ROOT, settings_for
 
 from assistant.records import Draft
 from assistant.review.errors import Conflict, InvalidInput, UnknownThread

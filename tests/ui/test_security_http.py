@@ -11,7 +11,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import httpx
 import pytest
-from conftest import PASSWORD, copy_index, settings_for
+from ui_fixtures import PASSWORD, copy_index, settings_for
 from fastapi.testclient import TestClient
 
 from assistant.ui.server import COOKIE, PROTECTED, Sessions, create_app

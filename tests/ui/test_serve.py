@@ -9,7 +9,8 @@ import time
 
 import httpx
 from click.testing import CliRunner
-from conftest import ROOT, copy_index, free_port
+from support import free_port
+from ui_fixtures import ROOT, copy_index
 
 from assistant.cli import cli
 from assistant.cli import commands  # noqa: F401  (registers the subcommands)
