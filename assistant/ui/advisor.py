@@ -19,8 +19,9 @@ import pandas as pd
 
 from assistant.errors import GuichetError
 from assistant.review.texts import MAX_ANSWER_CHARS, MAX_NOTE_CHARS
+from assistant.insights import topics
 from assistant.review.views import QuestionDetail
-from assistant.ui import render, topics
+from assistant.ui import render
 from assistant.ui.desk import AGE_FILTERS, ALL_SUBJECTS, STATUS_FILTERS, Desk
 
 log = logging.getLogger(__name__)

@@ -14,8 +14,10 @@ from urllib.parse import urlencode
 import gradio as gr
 import pandas as pd
 
-from assistant.ui import indicators, render, topics
-from assistant.ui.desk import Desk, NetworkView
+from assistant.insights import indicators, topics
+from assistant.insights.network import NetworkView
+from assistant.ui import render
+from assistant.ui.desk import Desk
 
 TOPIC_COLUMNS = ["Sujet", "Questions", "Exemples de questions"]
 #: The CSV export route (served by `assistant.ui.server`, behind the login), and the same

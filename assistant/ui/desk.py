@@ -24,13 +24,14 @@ from pathlib import Path
 from typing import Any
 
 from assistant.errors import InvalidQuery
+from assistant.insights import indicators, topics
+from assistant.insights.network import NetworkView, network_view
 from assistant.records import Passage
 from assistant.review import texts
 from assistant.review.errors import AuthenticationFailed, Conflict, IllegalTransition
 from assistant.review.service import ReviewService
 from assistant.review.store import utcnow
 from assistant.review.views import QuestionDetail, ShownPassage, ThreadView
-from assistant.ui import indicators, topics
 from assistant.ui.ratelimit import Limits, RateLimit
 
 log = logging.getLogger(__name__)
@@ -114,21 +115,6 @@ class Opened:
     error: Exception | None = None
 
 
-@dataclass(frozen=True)
-class NetworkView:
-    """Everything the network dashboard shows for one period."""
-
-    period: str
-    start: datetime | None
-    end: datetime
-    summary: dict[str, Any]
-    weekly: list[tuple[str, int]]
-    answer_times: list[tuple[str, int]]
-    groups: list[topics.Group]
-    rating_mean: float | None
-    ratings: int
-
-
 def resources_of(passages: Sequence[ShownPassage], n: int = ACK_RESOURCES,
                  kinds: dict[str, str] | None = None) -> tuple[Resource, ...]:
     """The first `n` distinct documents among a draft's passages, best first.
@@ -187,7 +173,6 @@ class Desk:
         self._per_address = RateLimit(limits.per_address)
         self._clock = clock
         self._subjects: dict[int, str] = {}
-        self._answers: dict[int, tuple] = {}
         self._delay: tuple[float, str] | None = None
         self._lock = threading.Lock()
 
@@ -361,33 +346,6 @@ class Desk:
 
     # ------------------------------------------------------------------ network dashboard
 
-    def facts(self) -> list[indicators.QuestionFacts]:
-        """Every question as the dashboard sees it (answers read once: a sent answer never changes)."""
-        result = []
-        for q in self.review.list_questions():
-            answer = None
-            if q.status == "sent":
-                answer = self._answers.get(q.id)
-                if answer is None:
-                    detail = self.review.show(q.id)
-                    if detail.answer is not None:
-                        answer = (detail.answer.validated_at, detail.draft is not None, detail.answer.edited,
-                                  detail.answer.edit_ratio)
-                        self._answers[q.id] = answer
-            result.append(indicators.QuestionFacts(q.id, q.text, q.status, q.created_at, *(answer or ())))
-        return result
-
     def network(self, period: str = indicators.DEFAULT_PERIOD) -> NetworkView:
         """Indicators and recurring subjects of the questions received in a period."""
-        end = indicators.utc(self._clock())
-        start = indicators.period_start(period, end)
-        facts = indicators.in_period(self.facts(), start, end)
-        stats = self.review.stats()
-        feedback = stats.get("feedback", {})
-        return NetworkView(
-            period=period, start=start, end=end, summary=indicators.summary(facts),
-            weekly=indicators.weekly_counts([f.created_at for f in facts], start, end),
-            answer_times=indicators.time_bins(indicators.answer_seconds(facts)),
-            groups=topics.group_questions([(f.id, f.text) for f in facts]),
-            rating_mean=feedback.get("rating_mean"), ratings=feedback.get("count", 0),
-        )
+        return network_view(self.review, period, self._clock())

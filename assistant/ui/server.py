@@ -47,12 +47,12 @@ import gradio as gr
 from fastapi import FastAPI, Form, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 
+from assistant.insights.exports import groups_csv
+from assistant.insights.indicators import DEFAULT_PERIOD, PERIODS
 from assistant.ui import advisor, buyer, dashboard
 from assistant.ui.dashboard import EXPORT_PATH, export_filename
 from assistant.ui.desk import Desk
-from assistant.ui.indicators import DEFAULT_PERIOD, PERIODS
 from assistant.ui.ratelimit import LOGIN_FAILURES, LOGIN_WINDOW_S, Limits, RateLimit, RateLimited
-from assistant.ui.topics import groups_csv
 
 log = logging.getLogger(__name__)
 

@@ -6,8 +6,8 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from assistant.ui import indicators
-from assistant.ui.indicators import QuestionFacts
+from assistant.insights import indicators
+from assistant.insights.indicators import QuestionFacts
 
 T0 = datetime(2026, 3, 4, 10, 0, tzinfo=timezone.utc)  # a Wednesday
 

@@ -1,4 +1,4 @@
-"""Recurring topics: buyers' questions grouped by subject, for the network dashboard.
+"""Recurring topics: buyers' questions grouped by subject, for the network's view.
 
 Two stages, both on the French analyser's stems (accents folded, stop words removed, Snowball):
 
@@ -10,7 +10,8 @@ Two stages, both on the French analyser's stems (accents folded, stop words remo
    new subject shows up without anyone editing the lexicon.
 
 Why keywords and not embeddings, measured on the 58 answerable questions of
-`evals/sample-questions.yaml`, their first source document as reference (`score_against`):
+`evals/sample-questions.yaml`, their first source document as reference
+(`assistant.insights.agreement.score_against`):
 
 | grouping | groups | completeness | B-cubed F1 | cost |
 | --- | --- | --- | --- | --- |
@@ -31,8 +32,6 @@ Example:
 
 from __future__ import annotations
 
-import csv
-import io
 import math
 import re
 from collections import Counter
@@ -281,72 +280,3 @@ def group_questions(questions: Sequence[tuple[int, str]], examples: int = 3,
         groups.append(Group(OTHER, len(singles), tuple(t for _, t in singles[:examples]),
                             tuple(q for q, _ in singles)))
     return sorted(groups, key=lambda g: (-g.size, g.label == OTHER, g.label))
-
-
-def groups_csv(groups: Sequence[Group]) -> str:
-    """The groups as CSV (subject, number of questions, ids, examples), for a spreadsheet."""
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(["sujet", "questions", "identifiants", "exemples"])
-    for group in groups:
-        writer.writerow([group.label, group.size, " ".join(map(str, group.question_ids)),
-                         " | ".join(group.examples)])
-    return out.getvalue()
-
-
-# ---------------------------------------------------------------------- measuring a grouping
-
-
-def _entropy(counts: Iterable[int]) -> float:
-    counts = [c for c in counts if c]
-    total = sum(counts)
-    return -sum(c / total * math.log(c / total) for c in counts) if total else 0.0
-
-
-def score_against(reference: Sequence[str], predicted: Sequence[str]) -> dict[str, float]:
-    """Homogeneity, completeness and V-measure of a grouping against reference labels.
-
-    Completeness (do the questions of one reference subject land in one group?) is what a
-    coordinator needs most: a recurring subject scattered over groups goes unnoticed.
-    Homogeneity (does a group hold one reference subject?) drops when groups are broader than
-    the reference, which is expected when the reference is one document per question.
-
-    Args:
-        reference: Reference label per question.
-        predicted: Group label per question (same order).
-
-    Returns:
-        {"homogeneity", "completeness", "v_measure", "bcubed_precision", "bcubed_recall",
-        "bcubed_f1", "groups"}; 1.0 is perfect.
-    """
-    if len(reference) != len(predicted):
-        raise ValueError(f"{len(reference)} reference labels but {len(predicted)} predicted labels")
-    if not reference:
-        return {"homogeneity": 1.0, "completeness": 1.0, "v_measure": 1.0, "bcubed_precision": 1.0,
-                "bcubed_recall": 1.0, "bcubed_f1": 1.0, "groups": 0}
-    joint = Counter(zip(reference, predicted))
-    h_ref = _entropy(Counter(reference).values())
-    h_pred = _entropy(Counter(predicted).values())
-    h_joint = _entropy(joint.values())
-    h_ref_given_pred = h_joint - h_pred
-    h_pred_given_ref = h_joint - h_ref
-    homogeneity = 1.0 if h_ref == 0 else 1 - h_ref_given_pred / h_ref
-    completeness = 1.0 if h_pred == 0 else 1 - h_pred_given_ref / h_pred
-    v = 0.0 if homogeneity + completeness == 0 else 2 * homogeneity * completeness / (homogeneity + completeness)
-    # B-cubed: per question, the share of its group that shares its reference label (precision)
-    # and the share of its reference label that shares its group (recall); unlike the entropy
-    # scores it does not reward splitting everything into singletons.
-    pred_size = Counter(predicted)
-    ref_size = Counter(reference)
-    precision = sum(joint[(r, p)] / pred_size[p] for r, p in zip(reference, predicted)) / len(reference)
-    recall = sum(joint[(r, p)] / ref_size[r] for r, p in zip(reference, predicted)) / len(reference)
-    f1 = 2 * precision * recall / (precision + recall)
-    return {"homogeneity": round(homogeneity, 4), "completeness": round(completeness, 4),
-            "v_measure": round(v, 4), "bcubed_precision": round(precision, 4),
-            "bcubed_recall": round(recall, 4), "bcubed_f1": round(f1, 4), "groups": len(set(predicted))}
-
-
-def labels_of(groups: Sequence[Group], question_ids: Sequence[int]) -> list[str]:
-    """Each question's group label, in the order of `question_ids`."""
-    where = {qid: g.label for g in groups for qid in g.question_ids}
-    return [where[qid] for qid in question_ids]

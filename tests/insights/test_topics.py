@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from assistant.ui import topics
+from assistant.insights import agreement, exports, topics
 
 SAMPLE_QUESTIONS = Path(__file__).resolve().parents[2] / "evals" / "sample-questions.yaml"
 
@@ -82,20 +82,20 @@ def test_cluster_texts_refuses_a_bad_threshold(threshold):
 
 def test_groups_csv_round_trips_through_a_csv_reader():
     groups = topics.group_questions([(1, 'label "équivalent", accepté ?'), (2, "écolabel ; exiger\nun label")])
-    rows = list(csv.reader(io.StringIO(topics.groups_csv(groups))))
+    rows = list(csv.reader(io.StringIO(exports.groups_csv(groups))))
     assert rows[0] == ["sujet", "questions", "identifiants", "exemples"], "header"
     assert rows[1][0] == "Labels et écolabels" and rows[1][1] == "2" and rows[1][2] == "1 2", f"row: {rows[1]}"
     assert 'label "équivalent", accepté ?' in rows[1][3], "quotes and commas survive the CSV"
 
 
 def test_score_against_perfect_and_degenerate():
-    perfect = topics.score_against(["a", "a", "b"], ["x", "x", "y"])
+    perfect = agreement.score_against(["a", "a", "b"], ["x", "x", "y"])
     assert perfect["v_measure"] == 1.0 and perfect["bcubed_f1"] == 1.0, f"{perfect}"
-    one_group = topics.score_against(["a", "b"], ["x", "x"])
+    one_group = agreement.score_against(["a", "b"], ["x", "x"])
     assert one_group["completeness"] == 1.0 and one_group["homogeneity"] == 0.0, f"{one_group}"
-    assert topics.score_against([], [])["groups"] == 0
+    assert agreement.score_against([], [])["groups"] == 0
     with pytest.raises(ValueError, match="2 reference labels but 1"):
-        topics.score_against(["a", "b"], ["x"])
+        agreement.score_against(["a", "b"], ["x"])
 
 
 def _sample() -> tuple[list[tuple[int, str]], list[str]]:
@@ -114,12 +114,12 @@ def test_grouping_quality_on_the_sample_questions():
     """Measured against each question's source document (see the table in topics.py)."""
     items, reference = _sample()
     groups = topics.group_questions(items)
-    score = topics.score_against(reference, topics.labels_of(groups, [i for i, _ in items]))
+    score = agreement.score_against(reference, agreement.labels_of(groups, [i for i, _ in items]))
     assert score["completeness"] >= 0.85, f"a subject's questions should stay together: {score}"
     assert score["bcubed_f1"] >= 0.6, f"grouping quality dropped: {score}"
     assert 8 <= score["groups"] <= 25, f"a coordinator needs a readable number of groups: {score}"
     baseline = max(
-        topics.score_against(reference, _cluster_labels([t for _, t in items], threshold))["bcubed_f1"]
+        agreement.score_against(reference, _cluster_labels([t for _, t in items], threshold))["bcubed_f1"]
         for threshold in (0.1, 0.15, 0.2, 0.25, 0.3))
     assert score["bcubed_f1"] > baseline, f"the lexicon should beat TF-IDF clustering alone ({baseline}): {score}"
 
