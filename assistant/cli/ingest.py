@@ -18,7 +18,9 @@ from assistant.cli.progress import IngestBars, wants_bars
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
 @click.option("--prune/--no-prune", default=None,
               help="Forget files that disappeared from the folders given (default: GUICHET_PRUNE, on).")
-@click.option("--rebuild", is_flag=True, help="Delete the index first and rebuild it from these paths.")
+@click.option("--rebuild", is_flag=True,
+              help="Delete the index and rebuild it from these paths; refused, deleting nothing, while "
+                   "another ingestion runs.")
 def ingest(paths: tuple[Path, ...], as_json: bool, quiet: bool, prune: bool | None, rebuild: bool) -> None:
     """Index PDF, Markdown, HTML, text and Word files and past answers (YAML, JSON, CSV).
 
@@ -33,15 +35,15 @@ def ingest(paths: tuple[Path, ...], as_json: bool, quiet: bool, prune: bool | No
     """
     from assistant.config import get_settings
     from assistant.ingest.pipeline import Ingestor
-    from assistant.store.index import KnowledgeIndex, wipe
+    from assistant.store.index import KnowledgeIndex, rebuilding
 
     settings = get_settings()
-    if rebuild:
-        wipe(settings)
-    index = KnowledgeIndex(settings)
-    bars = IngestBars() if wants_bars(quiet or as_json) else None
-    with bars or nullcontext():
-        report = Ingestor(index, progress=bars).ingest(list(paths), prune=prune)
+    # A rebuild holds the ingestion lock from before it deletes anything until its ingest is done.
+    with rebuilding(settings) if rebuild else nullcontext():
+        index = KnowledgeIndex(settings)
+        bars = IngestBars() if wants_bars(quiet or as_json) else None
+        with bars or nullcontext():
+            report = Ingestor(index, progress=bars).ingest(list(paths), prune=prune)
     if as_json:
         click.echo(json.dumps(report.as_json(), ensure_ascii=False))
     else:

@@ -16,8 +16,6 @@ Written with SQLAlchemy Core, so the same statements run on both databases.
 
 from __future__ import annotations
 
-import fcntl
-import threading
 import time
 import uuid
 import zlib
@@ -35,6 +33,7 @@ from sqlalchemy.pool import StaticPool
 from assistant.errors import ConfigError, GuichetError, IndexMismatch, MissingDependency
 from assistant.records import Chunk
 from assistant.sqlite import WRITE, sqlite_engine
+from assistant.store.lock import WriterLock
 
 SCHEMA = 1
 #: Table name prefix in a shared database; the catalog's own SQLite file keeps bare names.
@@ -85,29 +84,12 @@ class Catalog:
     """
 
     def __init__(self, target: Path | str, table_prefix: str | None = None) -> None:
-        if isinstance(target, Path) or "://" not in str(target):
-            path = Path(target)
-            path.parent.mkdir(parents=True, exist_ok=True)
-            url, self.where = f"sqlite:///{path}", str(path)
-            self._lock_file: Path | None = path.parent / "ingest.lock"
-            self._lock_place = str(path.parent)
-            prefix = "" if table_prefix is None else table_prefix
-        else:
-            url = str(target)
-            prefix = SHARED_PREFIX if table_prefix is None else table_prefix
-            self.where = _safe(url)
-            self._lock_file, self._lock_place = None, self.where
+        url, self.where, prefix = _location(target, table_prefix)
         self._engine = _make_engine(url)
         self.dialect = self._engine.dialect.name
-        if self.dialect == "sqlite" and self._lock_file is None:
-            database = self._engine.url.database
-            if database and database != ":memory:":
-                self._lock_file = Path(database).with_name(Path(database).name + ".ingest.lock")
-                self._lock_place = database
         self._writer = self._engine.execution_options(**{WRITE: True})
-        self._memory_lock = threading.Lock()
         self._metadata, self._meta, self._files, self._chunks = _tables(prefix)
-        self._lock_key = zlib.crc32(f"guichet-vert:{prefix}ingest".encode())
+        self._lock = _writer_lock(target, prefix, self._engine)
         try:
             self._create()
         except BaseException:
@@ -126,16 +108,8 @@ class Catalog:
         with self._translated(), self._writer.begin() as conn:
             yield conn
 
-    @contextmanager
-    def _translated(self) -> Iterator[None]:
-        """A server that went away becomes one clear line instead of a driver traceback."""
-        try:
-            yield
-        except OperationalError as exc:
-            if self.dialect == "sqlite":
-                raise
-            raise GuichetError(f"cannot reach the catalog database at {self.where} ({_first_line(exc)}): "
-                               "is PostgreSQL started and GUICHET_DATABASE_URL right?") from None
+    def _translated(self):
+        return _translated(self.dialect, self.where)
 
     def _create(self) -> None:
         """Create the tables and the meta rows that are missing; check the schema version.
@@ -146,7 +120,7 @@ class Catalog:
             if not self._complete():
                 with self._writing() as conn:
                     if self.dialect == "postgresql":  # app processes starting together create it once
-                        conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": self._lock_key + 1})
+                        conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": self._lock.key + 1})
                     self._metadata.create_all(conn)
                     version = conn.scalar(select(self._meta.c.value).where(self._meta.c.key == "schema"))
                     if version is None:
@@ -341,44 +315,72 @@ class Catalog:
         """Hold the ingestion lock of this catalog; readers are never blocked.
 
         A PostgreSQL advisory lock (held by one connection, released if the process dies) on a
-        shared database; a lock file beside a SQLite file.
+        shared database; a lock file beside a SQLite file (see `assistant.store.lock`).
 
         Raises:
             GuichetError: another process (or thread) holds it.
         """
-        busy = f"another ingestion is running on {self._lock_place}: wait for it to finish"
-        if self.dialect == "postgresql":
-            with self._translated(), self._engine.connect() as conn:
-                conn = conn.execution_options(isolation_level="AUTOCOMMIT")  # no transaction held open
-                if not conn.scalar(text("SELECT pg_try_advisory_lock(:key)"), {"key": self._lock_key}):
-                    raise GuichetError(busy)
-                try:
-                    yield
-                finally:
-                    try:
-                        conn.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": self._lock_key})
-                    except DatabaseError:
-                        conn.invalidate()  # closing the session releases the lock on the server
-        elif self._lock_file is not None:
-            with open(self._lock_file, "w") as handle:
-                try:
-                    fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                except BlockingIOError:
-                    raise GuichetError(busy) from None
-                try:
-                    yield
-                finally:
-                    fcntl.flock(handle, fcntl.LOCK_UN)
-        else:  # an in-memory database lives in this process only
-            if not self._memory_lock.acquire(blocking=False):
-                raise GuichetError(busy)
-            try:
-                yield
-            finally:
-                self._memory_lock.release()
+        with self._translated(), self._lock.hold():
+            yield
 
     def close(self) -> None:
         self._engine.dispose()
+
+
+@contextmanager
+def _translated(dialect: str, where: str) -> Iterator[None]:
+    """A server that went away becomes one clear line instead of a driver traceback."""
+    try:
+        yield
+    except OperationalError as exc:
+        if dialect == "sqlite":
+            raise
+        raise GuichetError(f"cannot reach the catalog database at {where} ({_first_line(exc)}): "
+                           "is PostgreSQL started and GUICHET_DATABASE_URL right?") from None
+
+
+def _location(target: Path | str, table_prefix: str | None) -> tuple[str, str, str]:
+    """(SQLAlchemy URL, place shown in messages, table prefix) of a catalog target."""
+    if isinstance(target, Path) or "://" not in str(target):
+        path = Path(target)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        return f"sqlite:///{path}", str(path), "" if table_prefix is None else table_prefix
+    url = str(target)
+    return url, _safe(url), SHARED_PREFIX if table_prefix is None else table_prefix
+
+
+def _writer_lock(target: Path | str, prefix: str, engine: Engine) -> WriterLock:
+    """The ingestion lock of a catalog: a file beside its SQLite file, else an advisory lock."""
+    key = zlib.crc32(f"guichet-vert:{prefix}ingest".encode())
+    if isinstance(target, Path) or "://" not in str(target):
+        return WriterLock(str(Path(target).parent), lock_file=Path(target).parent / "ingest.lock", key=key)
+    if engine.dialect.name == "sqlite":
+        database = engine.url.database
+        if database and database != ":memory:":
+            return WriterLock(database, lock_file=Path(database).with_name(Path(database).name + ".ingest.lock"),
+                              key=key)
+        return WriterLock(_safe(str(target)), key=key)
+    return WriterLock(_safe(str(target)), engine=engine, key=key)
+
+
+@contextmanager
+def ingestion_lock(settings: Any) -> Iterator[None]:
+    """Hold the ingestion lock of the catalog named by settings without opening the catalog.
+
+    `guichet ingest --rebuild` takes it before deleting anything (the catalog may be of another
+    schema, or not exist yet); `Catalog.writer_lock` in the same thread then re-enters it.
+
+    Raises:
+        GuichetError: another ingestion holds it; nothing was changed.
+    """
+    target = settings.database_url or settings.catalog_path
+    url, where, prefix = _location(target, None)
+    engine = _make_engine(url)
+    try:
+        with _translated(engine.dialect.name, where), _writer_lock(target, prefix, engine).hold():
+            yield
+    finally:
+        engine.dispose()
 
 
 def open_catalog(settings: Any) -> Catalog:

@@ -13,7 +13,7 @@ from assistant.embeddings.factory import make_embedder
 from assistant.embeddings.windows import space_mismatch, vector_space
 from assistant.errors import IndexMismatch
 from assistant.store.base import VectorStore
-from assistant.store.catalog import Catalog, open_catalog
+from assistant.store.catalog import Catalog, ingestion_lock, open_catalog
 
 
 class KnowledgeIndex:
@@ -81,28 +81,47 @@ def open_vector_store(settings: Settings, embedder: str) -> VectorStore:
     return ChromaStore.persistent(settings.chroma_path, embedder)
 
 
+@contextmanager
+def rebuilding(settings: Settings) -> Iterator[None]:
+    """Take the ingestion lock, then delete the index; re-ingest inside the block, still locked.
+
+    A rebuild that cannot get the lock changes nothing.
+
+    Raises:
+        GuichetError: another ingestion is running.
+
+    Example:
+        >>> with rebuilding(settings):                                          # doctest: +SKIP
+        ...     Ingestor(KnowledgeIndex(settings)).ingest([Path("corpus")])
+    """
+    with ingestion_lock(settings):
+        wipe(settings)
+        yield
+
+
 def wipe(settings: Settings) -> None:
     """Delete the index (catalog, vectors, lexical cache) so it can be rebuilt from scratch.
 
-    On a shared database the catalog's rows are deleted under the ingestion lock (the tables
-    stay, other processes see an empty catalog); the Chroma server's collection is dropped.
+    Always under the ingestion lock (re-entered when the caller holds it, as `rebuilding`
+    does). On a shared database the catalog's rows are deleted (the tables stay, other
+    processes see an empty catalog); the Chroma server's collection is dropped.
 
     Raises:
-        GuichetError: an ingestion is running on the shared catalog.
+        GuichetError: another ingestion is running; nothing was deleted.
     """
-    if settings.database_url:
-        catalog = open_catalog(settings)
-        try:
-            with catalog.writer_lock():
+    with ingestion_lock(settings):
+        if settings.database_url:
+            catalog = open_catalog(settings)
+            try:
                 _drop_vectors(settings)
                 catalog.clear()
-        finally:
-            catalog.close()
-    else:
-        _drop_vectors(settings)
-        for suffix in ("", "-wal", "-shm"):
-            Path(str(settings.catalog_path) + suffix).unlink(missing_ok=True)
-    shutil.rmtree(settings.home / "lexical", ignore_errors=True)
+            finally:
+                catalog.close()
+        else:
+            _drop_vectors(settings)
+            for suffix in ("", "-wal", "-shm"):
+                Path(str(settings.catalog_path) + suffix).unlink(missing_ok=True)
+        shutil.rmtree(settings.home / "lexical", ignore_errors=True)
 
 
 def _drop_vectors(settings: Settings) -> None:

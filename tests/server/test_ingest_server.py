@@ -173,6 +173,31 @@ def test_ingestion_lock_is_held_across_processes(servers, docs, embedder):
     index.close()
 
 
+def test_rebuild_while_another_process_holds_the_shared_lock_deletes_nothing(servers, docs, embedder):
+    index = KnowledgeIndex(servers, embedder)
+    Ingestor(index).ingest([docs / SMALL_GUIDES[0]])
+    before = (index.catalog.all_ids(), index.vectors.all_ids())
+    assert before[0] == before[1] != set()
+    context = multiprocessing.get_context("spawn")
+    held, release = context.Event(), context.Event()
+    env = child_env(home=str(servers.home / "other"), chroma_url=servers.chroma_url,
+                    database_url=servers.database_url)
+    other = context.Process(target=hold_ingest_lock, args=(env, held, release))
+    other.start()
+    try:
+        assert held.wait(timeout=60), "the other process did not take the lock"
+        result = guichet(["ingest", "--rebuild", str(docs), "-q"], child_env(
+            home=str(servers.home / "cli"), chroma_url=servers.chroma_url, database_url=servers.database_url))
+        assert result.returncode == 2, result.stdout + result.stderr
+        assert result.stderr.count("\n") == 1 and "another ingestion is running" in result.stderr, result.stderr
+        assert (index.catalog.all_ids(), index.vectors.all_ids()) == before, \
+            "a rebuild refused by the shared lock must delete neither the catalog nor the Chroma collection"
+    finally:
+        release.set()
+        other.join(timeout=60)
+    index.close()
+
+
 def test_settings_pick_the_server_backends(servers):
     settings = get_settings()
     index = KnowledgeIndex(settings)

@@ -1,0 +1,92 @@
+"""`guichet ingest --rebuild` takes the ingestion lock before it deletes anything."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import textwrap
+
+import pytest
+
+from assistant.config import get_settings
+from assistant.ingest.pipeline import Ingestor
+from assistant.store.index import KnowledgeIndex
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+SMALL = ["fin-usage--cycle-de-vie.md", "guide-bonnes-pratiques--achat-durable--index.md",
+         "guide-achats-responsables--fiches-pratiques--logiciels.md"]
+
+#: A real ingestion in another process, paused (holding the lock) until its stdin gets a line.
+PAUSED_INGEST = """
+    import json, sys
+    from pathlib import Path
+    from assistant.config import get_settings
+    from assistant.ingest.pipeline import Ingestor
+    from assistant.store.index import KnowledgeIndex
+
+    class Paused:
+        def start(self, total_files):
+            print("ingesting", flush=True)
+            sys.stdin.readline()
+        def file_done(self, path): pass
+        def embedding(self, done, total): pass
+
+    report = Ingestor(KnowledgeIndex(get_settings()), progress=Paused()).ingest([Path(sys.argv[1])])
+    print(json.dumps(report.as_json()), flush=True)
+"""
+
+
+@pytest.fixture
+def folder(tmp_path, minumeco):
+    target = tmp_path / "docs"
+    target.mkdir()
+    for name in SMALL:
+        shutil.copy(minumeco / "md" / name, target / name)
+    return target
+
+
+def _snapshot() -> tuple[dict, set, set]:
+    index = KnowledgeIndex(get_settings())
+    try:
+        return index.catalog.files(), index.catalog.all_ids(), index.vectors.all_ids()
+    finally:
+        index.close()
+
+
+def _guichet(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "assistant", *args], capture_output=True, text=True,
+                          timeout=300, cwd=ROOT)
+
+
+def test_rebuild_during_another_ingestion_changes_nothing(folder):
+    Ingestor(KnowledgeIndex(get_settings())).ingest([folder])
+    files, chunks, vectors = _snapshot()
+    assert len(files) == 3 and chunks == vectors != set(), "the starting index is complete"
+    (folder / "ajout.md").write_text("# Ajout\n\nUn guide de plus sur le réemploi des imprimantes.\n",
+                                     encoding="utf-8")
+
+    other = subprocess.Popen([sys.executable, "-c", textwrap.dedent(PAUSED_INGEST), str(folder)],
+                             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                             text=True, cwd=ROOT)
+    try:
+        assert other.stdout.readline().strip() == "ingesting", other.stderr.read()
+        rebuild = _guichet("ingest", "--rebuild", str(folder), "-q")
+        assert rebuild.returncode == 2, f"the rebuild must be refused: {rebuild.returncode} {rebuild.stderr}"
+        lines = rebuild.stderr.strip().splitlines()
+        assert len(lines) == 1 and "another ingestion is running" in lines[0], rebuild.stderr
+        assert _snapshot() == (files, chunks, vectors), "a refused rebuild must delete nothing"
+    finally:
+        out, err = other.communicate("\n", timeout=300)
+    assert other.returncode == 0, f"the running ingestion must finish normally:\n{err[-2000:]}"
+    report = json.loads(out.strip().splitlines()[-1])
+    assert (report["files"], report["unchanged"], report["failed"]) == (1, 3, []), report
+
+    files, chunks, vectors = _snapshot()
+    assert len(files) == 4 and chunks == vectors, "the other ingestion's work is all there"
+    rebuild = _guichet("ingest", "--rebuild", str(folder), "--json")
+    assert rebuild.returncode == 0, rebuild.stderr
+    assert json.loads(rebuild.stdout)["files"] == 4, "with the lock free, the rebuild re-indexes everything"
+    assert _snapshot()[1] == chunks, "the rebuilt index holds the same chunks"
