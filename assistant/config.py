@@ -38,6 +38,10 @@ class Settings(BaseSettings):
     chunk_overlap: int = Field(150, ge=0, description="Characters shared by consecutive chunks.")
     max_file_mb: float = Field(50.0, gt=0, description="Files larger than this are refused.")
     file_timeout_s: float = Field(120.0, gt=0, description="Per-file time limit for text extraction.")
+    file_memory_mb: float = Field(
+        2048.0, gt=0, description="Memory the text extraction of one file may allocate; past it the file fails.")
+    max_expanded_mb: float = Field(
+        200.0, gt=0, description="Zip-based files (.docx) whose parts unzip to more than this are refused.")
     prune: bool = Field(True, description="Remove chunks of files that disappeared from an ingested folder.")
     embed_batch_size: int = Field(16, gt=0, description="Chunks embedded per batch.")
 

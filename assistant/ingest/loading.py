@@ -17,6 +17,7 @@ from typing import Callable
 from assistant.config import Settings
 from assistant.errors import IngestError, UnsupportedFile
 from assistant.ingest.loaders.common import describe
+from assistant.ingest.loaders.isolation import ChildError, run_with_time_limit
 from assistant.records import Document
 
 #: Extensions `load_document` reads (lower case, with the dot).
@@ -38,18 +39,23 @@ def load_document(path: Path, settings: Settings) -> list[Document]:
     One file gives one document, except a file of past answers or resources, which gives one
     document per record (possibly none).
 
+    Every format is read in a forked child process (see `loaders.isolation`) under the same
+    limits, so no file can hang or exhaust the ingesting process: past them, that file fails
+    in one line and the others go on.
+
     Args:
         path: The file to load.
-        settings: Limits: `max_file_mb` (size; 1 MB = 1,048,576 bytes) and `file_timeout_s`
-            (PDF text extraction).
+        settings: Limits: `max_file_mb` (size; 1 MB = 1,048,576 bytes), `file_timeout_s` (time
+            of the text extraction), `file_memory_mb` (memory it may allocate) and
+            `max_expanded_mb` (unzipped size of a .docx).
 
     Returns:
         The loaded documents; their `source` is the file's resolved absolute path.
 
     Raises:
         UnsupportedFile: an extension outside `SUPPORTED`, or YAML/JSON of another shape.
-        IngestError: unreadable, empty, too large, or invalid for its format; the message is
-            one line saying what is wrong and, when useful, what to do.
+        IngestError: unreadable, empty, too large, too slow, too greedy, or invalid for its
+            format; the message is one line saying what is wrong and, when useful, what to do.
     """
     path = Path(path)
     suffix = path.suffix.lower()
@@ -67,10 +73,15 @@ def load_document(path: Path, settings: Settings) -> list[Document]:
         )
     loader = _loader(suffix)
     try:
-        return loader(path, settings)
+        if suffix == ".pdf":  # pypdf already runs in children of its own, which share the pages
+            return loader(path, settings)
+        return run_with_time_limit(loader, (path, settings), timeout_s=settings.file_timeout_s,
+                                   memory_mb=settings.file_memory_mb, what="text extraction")
     except IngestError:
         raise
-    except Exception as exc:  # a loader bug or a library error nobody foresaw: still one line
+    except ChildError as exc:  # a loader bug or a library error nobody foresaw: still one line
+        raise IngestError(f"could not read the file ({exc})") from None
+    except Exception as exc:
         raise IngestError(f"could not read the file ({type(exc).__name__}: {describe(exc)})") from exc
 
 
@@ -112,14 +123,17 @@ def _size(size: int) -> str:
 
 
 def _loader(suffix: str) -> Callable[[Path, Settings], list[Document]]:
-    # Imported on use: the CLI's --help must not pay for pypdf, lxml or python-docx.
+    # Imported on use: the CLI's --help must not pay for pypdf, lxml or python-docx. Imported
+    # here, in the parent, so that each forked child finds them loaded.
     if suffix == ".pdf":
         from assistant.ingest.loaders.pdf import load_pdf
 
-        return lambda path, settings: [load_pdf(path, timeout_s=settings.file_timeout_s)]
+        return lambda path, settings: [load_pdf(path, timeout_s=settings.file_timeout_s,
+                                                memory_mb=settings.file_memory_mb)]
     if suffix in (".md", ".markdown"):
-        from assistant.ingest.loaders.markdown import load_markdown
+        from assistant.ingest.loaders.markdown import load_markdown, warm_up
 
+        warm_up()
         return lambda path, settings: [load_markdown(path)]
     if suffix in (".html", ".htm"):
         from assistant.ingest.loaders.html import load_html
@@ -130,9 +144,11 @@ def _loader(suffix: str) -> Callable[[Path, Settings], list[Document]]:
 
         return lambda path, settings: [load_text(path)]
     if suffix == ".docx":
+        import docx  # noqa: F401  (python-docx: a few hundred milliseconds, paid once)
+
         from assistant.ingest.loaders.word import load_word
 
-        return lambda path, settings: [load_word(path)]
+        return lambda path, settings: [load_word(path, max_expanded_mb=settings.max_expanded_mb)]
     from assistant.ingest.loaders.answers import load_answers
 
     return lambda path, settings: load_answers(path)

@@ -143,6 +143,11 @@ def _scalar(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False, default=str)
 
 
+def warm_up() -> None:
+    """Build the renderer now (loading markdown-it), so that forked loaders inherit it."""
+    _renderer()
+
+
 @functools.cache
 def _renderer() -> Any:
     from markdown_it import MarkdownIt

@@ -48,12 +48,13 @@ _TITLE_MAX_LINES = 4
 _MISSING_DEPENDENCY = re.compile(r"not installed|is required|install ", re.IGNORECASE)
 
 
-def load_pdf(path: Path, *, timeout_s: float = 120.0) -> Document:
+def load_pdf(path: Path, *, timeout_s: float = 120.0, memory_mb: float | None = None) -> Document:
     """Load a PDF file: one section per page that has text, with its 1-based page number.
 
     Args:
         path: The PDF file.
         timeout_s: Time limit of the text extraction (the children are killed after it).
+        memory_mb: Memory each extracting child may allocate (None: no limit).
 
     Returns:
         A "guide" document; metadata holds "pages", and "date", "author" when the PDF says,
@@ -61,7 +62,7 @@ def load_pdf(path: Path, *, timeout_s: float = 120.0) -> Document:
 
     Raises:
         IngestError: not a PDF, truncated, encrypted with a password, no extractable text,
-            every page failing, or the time limit passed.
+            every page failing, or the time or memory limit passed.
     """
     import pypdf  # noqa: F401  imported once in the parent: forked children inherit it
 
@@ -70,7 +71,7 @@ def load_pdf(path: Path, *, timeout_s: float = 120.0) -> Document:
     parts = _parallelism(size)
     calls = [(_extract, (str(path), part, parts)) for part in range(parts)]
     try:
-        results = run_all_with_time_limit(calls, timeout_s=timeout_s, what="text extraction")
+        results = run_all_with_time_limit(calls, timeout_s=timeout_s, what="text extraction", memory_mb=memory_mb)
     except ChildError as exc:
         raise IngestError(f"not a valid PDF ({exc})") from None
     problem = next((result["problem"] for result in results if result.get("problem")), None)

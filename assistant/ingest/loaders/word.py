@@ -26,8 +26,14 @@ _TITLE_STYLES = {"title", "titre"}
 _LIST_STYLE = re.compile(r"^(?:list|liste)\b", re.IGNORECASE)
 
 
-def load_word(path: Path) -> Document:
+def load_word(path: Path, max_expanded_mb: float = 200.0) -> Document:
     """Load a .docx file as a "guide" document, one section per heading.
+
+    Args:
+        path: The .docx file.
+        max_expanded_mb: Largest total unzipped size of its parts. python-docx reads every
+            part into memory, and Python's zipfile never inflates a part past the size its
+            header declares, so the declared sizes bound what opening the file costs.
 
     Returns:
         A document titled from the file's properties, its "Title" paragraph, its first heading
@@ -35,13 +41,14 @@ def load_word(path: Path) -> Document:
 
     Raises:
         IngestError: "not a valid Word file (...)" for anything python-docx cannot open,
-            or no text at all.
+            a file that expands past `max_expanded_mb`, or no text at all.
     """
     import docx  # python-docx, imported on use: loading it costs a few hundred milliseconds
 
     path = Path(path)
     if not zipfile.is_zipfile(path):
         raise IngestError("not a valid Word file (not a complete .docx archive: truncated, or another format renamed)")
+    _check_expanded_size(path, max_expanded_mb)
     try:
         document = docx.Document(str(path))
         parts, styled_title, first_heading = _walk(document)
@@ -55,6 +62,17 @@ def load_word(path: Path) -> Document:
         raise IngestError("no text in the Word file")
     title = meaningful_title(properties.pop("title", None)) or styled_title or first_heading or path.stem
     return Document(source=source_of(path), title=title, kind="guide", sections=sections, metadata=properties)
+
+
+def _check_expanded_size(path: Path, max_expanded_mb: float) -> None:
+    try:
+        with zipfile.ZipFile(path) as archive:
+            expanded = sum(info.file_size for info in archive.infolist())
+    except (zipfile.BadZipFile, OSError, ValueError) as exc:
+        raise IngestError(f"not a valid Word file ({describe(exc)})") from None
+    if expanded > max_expanded_mb * 1024 * 1024:
+        raise IngestError(f"the .docx expands to {expanded / 1024 / 1024:,.0f} MB once unzipped, over the "
+                          f"{max_expanded_mb:g} MB limit (GUICHET_MAX_EXPANDED_MB): a zip bomb, or raise the limit")
 
 
 def _walk(document: Any) -> tuple[list[tuple[str, None, tuple[str, ...]]], str | None, str | None]:
