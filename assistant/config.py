@@ -63,6 +63,10 @@ class Settings(BaseSettings):
     llm_api_key: SecretStr = Field(SecretStr(""), description="API key of the endpoint (environment only).")
     llm_timeout_s: float = Field(60.0, gt=0, description="Timeout of one LLM request.")
     max_source_age_days: int = Field(730, gt=0, description="Sources older than this are flagged for the advisor.")
+    draft_workers: int = Field(2, ge=0, description="Drafting threads of each app process (0 = this process "
+                               "drafts nothing; another process or 'guichet review drafts --run' does).")
+    draft_lease_s: float = Field(30.0, gt=0, description="How long a draft job stays claimed without a sign of "
+                                 "life: the job of a process that died is drafted again after this.")
 
     claim_minutes: int = Field(30, gt=0, description="How long an advisor's claim on a question lasts.")
     database_url: str = Field(

@@ -12,8 +12,9 @@ Example:
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Sequence
+from typing import Any, Sequence
 
 from assistant.config import Settings
 from assistant.errors import ConfigError
@@ -81,13 +82,40 @@ class Assistant:
                                                         mode="lexical")]
 
     def ask(self, question: str, passages: Sequence[Passage] | None = None,
-            history: Sequence[str] = ()) -> Draft:
-        """A cited draft, or an abstention with its reason."""
+            history: Sequence[str] = (), on_text: Callable[[str], None] | None = None) -> Draft:
+        """A cited draft, or an abstention with its reason.
+
+        Args:
+            question: The buyer's question.
+            passages: What to draft from (None: search for the question read with `history`).
+            history: The thread's earlier questions, oldest first.
+            on_text: Called with each piece of the draft as the generator writes it.
+        """
         from assistant.drafting.followup import contextual_query
 
         if passages is None:
             passages = self.search(contextual_query(question, history))
-        return self.generator.draft(question, passages, history)
+        if on_text is None:
+            return self.generator.draft(question, passages, history)
+        stream = self.generator.stream(question, passages, history)
+        for piece in stream:
+            on_text(piece)
+        return stream.draft
+
+    def draft_job(self, question: str, history: Sequence[str] = (),
+                  passages: Sequence[Mapping[str, Any]] | None = None,
+                  on_text: Callable[[str], None] | None = None) -> Draft:
+        """The drafter of the review service's draft jobs (see `review.runner.Drafter`).
+
+        `passages` are the stored references of the passages found when the question was asked
+        (`drafting.refs`); when some are no longer indexed, the question is searched again.
+        """
+        from assistant.drafting.refs import chunk_ids, from_refs
+
+        found = None
+        if passages is not None:
+            found = from_refs(passages, self.index.catalog.get_chunks(chunk_ids(passages)))
+        return self.ask(question, passages=found, history=history, on_text=on_text)
 
     def index_fingerprint(self) -> dict:
         """Indexed documents and their content hashes, recorded with evaluation runs."""

@@ -27,11 +27,11 @@ if TYPE_CHECKING:
     from assistant.review.views import QuestionDetail
 
 
-def _drafter(settings: Settings) -> Callable[[str, list[str]], Draft]:
-    """The drafting stage's function, imported only when a question is submitted."""
+def _drafter(settings: Settings) -> Callable[..., Draft]:
+    """The drafting stage's function, imported only when a question is drafted."""
     from assistant.drafting.service import draft_for_review
 
-    return lambda question, history: draft_for_review(settings, question, history)
+    return lambda question, history, passages=None: draft_for_review(settings, question, history, passages)
 
 
 def _reuse_hook(settings: Settings) -> Callable[[Path], None] | None:
@@ -186,7 +186,9 @@ def review_submit(question: str, email: str | None, organisation: str | None, th
                   as_json: bool) -> None:
     """Record QUESTION and draft an answer for review (status 'drafted').
 
-    Exits 1 when drafting failed: the question is kept as 'received' and can be re-drafted.
+    The draft is made in this command (its job is claimed at once, so no app process drafts it
+    too). Exits 1 when drafting failed: the question is kept as 'received' with its draft job,
+    which is retried later by the web app or 'guichet review drafts --run'.
 
     \b
     Example:
@@ -356,6 +358,46 @@ def review_retry_outbox(as_json: bool) -> None:
             if entry.status == "failed":
                 click.echo(f"  mail #{entry.id} (question {entry.question_id}): {entry.last_error}")
     if report.failed:
+        sys.exit(1)
+
+
+@review.command("drafts")
+@click.option("--status", help="Only this state: queued, running, done, failed, cancelled.")
+@click.option("--run", "run_due", is_flag=True,
+              help="Draft now every job that is due (as an app's background worker would), then list.")
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+def review_drafts(status: str | None, run_due: bool, as_json: bool) -> None:
+    """Draft jobs: questions waiting for their draft, being drafted, drafted, failed.
+
+    The web app drafts in the background; with --run this command drafts what is due (for
+    instance when no app process runs, or GUICHET_DRAFT_WORKERS is 0). Exits 1 if a job drafted
+    now failed.
+
+    \b
+    Examples:
+      guichet review drafts --status failed
+      guichet review drafts --run --json
+    """
+    service = _service(with_drafter=run_due)
+    failed = 0
+    if run_due:
+        while outcomes := service.draft_pending(limit=1):
+            for outcome in outcomes:
+                failed += bool(outcome.error)
+                if not as_json:
+                    state = f"failed: {outcome.error}" if outcome.error else outcome.status
+                    click.echo(f"question {outcome.question_id}: {state}")
+    jobs = service.draft_jobs(status)
+    if as_json:
+        _print_json(jobs)
+    else:
+        for job in jobs:
+            error = f"  {_short(job.last_error, 80)}" if job.last_error else ""
+            retry = f", next attempt {_when(job.next_attempt_at)}" if job.status == "failed" and job.next_attempt_at \
+                else ""
+            click.echo(f"{job.id:>5}  question {job.question_id:<5} {job.status:<9} "
+                       f"attempts {job.attempts}{retry}{error}")
+    if failed:
         sys.exit(1)
 
 

@@ -8,18 +8,23 @@ Example:
 
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Callable, Mapping
+from typing import Any, Sequence
 
 from assistant.records import Draft
 
 
-def draft_for_review(settings, question: str, history: Sequence[str] = ()) -> Draft:
-    """Search and draft an answer for the advisor's queue.
+def draft_for_review(settings, question: str, history: Sequence[str] = (),
+                     passages: Sequence[Mapping[str, Any]] | None = None,
+                     on_text: Callable[[str], None] | None = None) -> Draft:
+    """Search (unless the job stored its passages) and draft an answer for the advisor's queue.
 
     Args:
         settings: The assistant's settings (index, retrieval, generator).
         question: The buyer's question.
         history: The thread's earlier questions, oldest first (follow-ups are read with them).
+        passages: The draft job's stored passages (`drafting.refs`), if any.
+        on_text: Called with each piece of the draft as it is written.
 
     Returns:
         A cited draft, or an abstention with its reason.
@@ -28,6 +33,6 @@ def draft_for_review(settings, question: str, history: Sequence[str] = ()) -> Dr
 
     assistant = open_assistant(settings)
     try:
-        return assistant.ask(question, history=history)
+        return assistant.draft_job(question, history, passages, on_text)
     finally:
         assistant.index.close()

@@ -10,7 +10,7 @@ Core/DDL constructs so that it runs on SQLite and PostgreSQL alike.
 Example:
     >>> from assistant.review.db import make_engine
     >>> migrate(make_engine("sqlite:///:memory:"))
-    1
+    2
 """
 
 from __future__ import annotations
@@ -19,7 +19,25 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timezone
 
-from sqlalchemy import Connection, Engine, func, inspect, select
+from sqlalchemy import (
+    JSON,
+    Column,
+    Connection,
+    DateTime,
+    Engine,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    exists,
+    func,
+    insert,
+    inspect,
+    select,
+)
 
 from assistant.review.db import transaction
 from assistant.review.errors import SchemaError
@@ -45,8 +63,47 @@ def _initial(conn: Connection) -> None:
     Base.metadata.create_all(conn)
 
 
+def _draft_jobs(conn: Connection) -> None:
+    """Drafting becomes a job; questions get a submission key; undrafted questions are queued."""
+    # The tables as they are at version 2 (not the current models, which later steps may change).
+    meta = MetaData()
+    questions = Table("questions", meta, Column("id", Integer, primary_key=True), Column("status", String(16)),
+                      Column("submission_key", String(64)))
+    drafts = Table("drafts", meta, Column("id", Integer, primary_key=True), Column("question_id", Integer))
+    Table("advisors", meta, Column("id", Integer, primary_key=True))
+    jobs = Table(
+        "draft_jobs", meta,
+        Column("id", Integer, primary_key=True),
+        Column("question_id", Integer, ForeignKey("questions.id"), nullable=False, index=True),
+        Column("status", String(16), nullable=False, index=True),
+        Column("passages", JSON),
+        Column("requested_by", Integer, ForeignKey("advisors.id")),
+        Column("attempts", Integer, nullable=False),
+        Column("owner", String(120)),
+        Column("locked_until", DateTime),
+        Column("next_attempt_at", DateTime, index=True),
+        Column("partial", Text, nullable=False),
+        Column("last_error", Text, nullable=False),
+        Column("created_at", DateTime, nullable=False),
+        Column("started_at", DateTime),
+        Column("finished_at", DateTime),
+    )
+    jobs.create(conn)
+    conn.exec_driver_sql("ALTER TABLE questions ADD COLUMN submission_key VARCHAR(64)")
+    Index("ix_questions_submission_key", questions.c.submission_key, unique=True).create(conn)
+    # A question stored without a draft (drafting failed or its process died) is drafted now.
+    now = datetime.now(timezone.utc).replace(tzinfo=None)
+    orphans = conn.scalars(select(questions.c.id).where(
+        questions.c.status == "received", ~exists().where(drafts.c.question_id == questions.c.id))).all()
+    if orphans:
+        conn.execute(insert(jobs), [
+            {"question_id": qid, "status": "queued", "passages": None, "attempts": 0, "partial": "",
+             "last_error": "", "created_at": now, "next_attempt_at": now} for qid in orphans])
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "threads, questions, drafts, answers, events, advisors, feedback, outbox", _initial),
+    Migration(2, "draft jobs; questions' submission key; undrafted questions queued", _draft_jobs),
 )
 LATEST = MIGRATIONS[-1].number
 

@@ -42,6 +42,12 @@ STATES = (RECEIVED, DRAFTED, IN_REVIEW, SENT, REJECTED, ESCALATED)
 #: `sent`, `cancelled` (the buyer's data was erased before delivery).
 OUTBOX_STATES = ("pending", "failed", "sent", "cancelled")
 
+#: Draft job states: `queued` (waiting for a worker), `running` (a worker holds its lease),
+#: `done`, `failed` (retried at `next_attempt_at`; given up when that is empty), `cancelled`
+#: (replaced by a newer draft request, or the question was closed first).
+QUEUED, RUNNING, DONE, FAILED, CANCELLED = "queued", "running", "done", "failed", "cancelled"
+DRAFT_JOB_STATES = (QUEUED, RUNNING, DONE, FAILED, CANCELLED)
+
 
 class UTCDateTime(TypeDecorator):
     """Timezone-aware UTC datetimes on every backend (SQLite stores naive text)."""
@@ -106,6 +112,8 @@ class QuestionRow(Base):
     closed_by: Mapped[int | None] = mapped_column(ForeignKey("advisors.id"))
     reason: Mapped[str | None] = mapped_column(Text)
     buyer_message: Mapped[str | None] = mapped_column(Text)
+    #: Set by the buyer page: the same submission sent twice (a retry) is recorded once.
+    submission_key: Mapped[str | None] = mapped_column(String(64), unique=True, index=True)
 
     __mapper_args__ = {"version_id_col": version}
 
@@ -180,6 +188,28 @@ class OutboxRow(Base):
     version: Mapped[int] = mapped_column(Integer)
 
     __mapper_args__ = {"version_id_col": version}
+
+
+class DraftJobRow(Base):
+    """One request to draft a question, worked by any app process (see `review.jobs`)."""
+
+    __tablename__ = "draft_jobs"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    question_id: Mapped[int] = mapped_column(ForeignKey("questions.id"), index=True)
+    status: Mapped[str] = mapped_column(String(16), index=True)
+    #: Passages to draft from, best first (`drafting.refs` format); None = search at draft time.
+    passages: Mapped[list | None] = mapped_column(JSON)
+    requested_by: Mapped[int | None] = mapped_column(ForeignKey("advisors.id"))
+    attempts: Mapped[int] = mapped_column(Integer)
+    owner: Mapped[str | None] = mapped_column(String(120))
+    locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
+    #: Text streamed so far by the running attempt (advisors on other processes read it).
+    partial: Mapped[str] = mapped_column(Text)
+    last_error: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 @event.listens_for(EventRow, "before_update")

@@ -3,7 +3,9 @@
 States: received → drafted → in_review (claimed, the claim expires) → sent; or rejected (reason
 and a message to the buyer); or escalated (reason). `sent` and `rejected` are final. Every
 change is one transaction with an optimistic version check and an audit event; mail goes
-through the outbox, so a failed delivery is retried, never dropped.
+through the outbox, so a failed delivery is retried, never dropped. Drafting goes through the
+draft job table (`review.jobs`): a question is stored with its job, then drafted at once by
+the caller (`draft_now`) or later by a worker (`review.worker`) of any process.
 
 Example:
     >>> service = ReviewService(get_settings(), drafter=draft_for_review)  # doctest: +SKIP
@@ -15,9 +17,10 @@ Example:
 from __future__ import annotations
 
 import logging
+import os
 import secrets
-from collections.abc import Callable
-from dataclasses import asdict
+import socket
+from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -26,12 +29,13 @@ from argon2 import PasswordHasher
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from assistant.records import Draft
 from assistant.review import backup, metrics, reuse, texts
 from assistant.review.accounts import Accounts
 from assistant.review.buyers import Buyers
 from assistant.review.db import database_url, make_engine
 from assistant.review.errors import Conflict, IllegalTransition, InvalidInput
+from assistant.review.jobs import DraftJob, DraftJobs
+from assistant.review.live import LiveDrafts
 from assistant.review.mailer import Mailer, SmtpMailer, compose_answer, compose_rejection
 from assistant.review.migrations import migrate
 from assistant.review.models import (
@@ -39,8 +43,10 @@ from assistant.review.models import (
     ESCALATED,
     IN_REVIEW,
     OUTBOX_STATES,
+    QUEUED,
     RECEIVED,
     REJECTED,
+    RUNNING,
     SENT,
     STATES,
     AdvisorRow,
@@ -53,6 +59,7 @@ from assistant.review.models import (
     ThreadRow,
 )
 from assistant.review.outbox import Outbox
+from assistant.review.runner import DraftRunner, Drafter, Outcome
 from assistant.review.store import Store, utcnow
 from assistant.review.views import (
     Advisor,
@@ -60,7 +67,6 @@ from assistant.review.views import (
     OutboxReport,
     QuestionDetail,
     QuestionSummary,
-    ShownPassage,
     Source,
     Submission,
     ThreadView,
@@ -72,7 +78,6 @@ from assistant.review.views import (
 
 log = logging.getLogger(__name__)
 
-Drafter = Callable[[str, list[str]], Draft]
 ReusableHook = Callable[[Path], None]
 
 #: States from which each advisor action is allowed.
@@ -100,14 +105,17 @@ class ReviewService:
         >>> service.validate(sub.id, "alice", "…", expected_version=opened.version)  # doctest: +SKIP
 
     Args:
-        settings: `assistant.config.Settings` (home, database_url, smtp_*).
-        drafter: Builds a draft from a question and the thread's earlier questions.
+        settings: `assistant.config.Settings` (home, database_url, draft_lease_s, smtp_*).
+        drafter: Builds a draft from a question and the thread's earlier questions (see
+            `review.runner.Drafter`).
         on_reusable: Called with the past-answer file written for a reusable answer.
         mailer: Delivers mail; by default an `SmtpMailer` when `settings.smtp_host` is set.
         clock: Current UTC time (tests move it to expire claims).
         claim_minutes: How long a claim holds (`settings.claim_minutes` when that exists, else 30).
         busy_timeout_s: How long a SQLite writer waits for a lock before `DatabaseBusy`.
         password_hasher: argon2id hasher; argon2-cffi's default (RFC 9106 low-memory) profile.
+        live: Where drafts being written are published piece by piece (the web app follows them);
+            None = drafters are not asked to stream.
     """
 
     def __init__(
@@ -120,6 +128,7 @@ class ReviewService:
         claim_minutes: float | None = None,
         busy_timeout_s: float = 5.0,
         password_hasher: PasswordHasher | None = None,
+        live: LiveDrafts | None = None,
     ) -> None:
         minutes = claim_minutes if claim_minutes is not None else getattr(settings, "claim_minutes", 30)
         if minutes <= 0:
@@ -136,6 +145,11 @@ class ReviewService:
         self.accounts = Accounts(self.store, password_hasher)
         self.buyers = Buyers(self.store)
         self.mail = Outbox(self.store, mailer if mailer is not None else SmtpMailer.from_settings(settings))
+        self.live = live
+        self.jobs = DraftJobs(self.store, timedelta(seconds=settings.draft_lease_s))
+        self.drafting = DraftRunner(self.store, self.jobs, drafter, live)
+        #: This service's name on the draft jobs it claims (unique per process and service).
+        self.owner = f"{socket.gethostname()[:64]}:{os.getpid()}:{secrets.token_hex(4)}"
 
     def close(self) -> None:
         """Release the database connections."""
@@ -170,30 +184,41 @@ class ReviewService:
     # ---------------------------------------------------------------- submission and drafting
 
     def submit(self, question: str, email: str | None = None, organisation: str | None = None,
-               thread_token: str | None = None) -> Submission:
-        """Record a buyer's question, then draft it.
+               thread_token: str | None = None, *, passages: list[dict[str, Any]] | None = None,
+               key: str | None = None, draft_now: bool = True) -> Submission:
+        """Record a buyer's question with its draft job, then draft it now or leave it to a worker.
 
-        The question is committed before drafting: if the drafter fails it stays `received`
-        with the error recorded (see `redraft`), never lost.
+        The question and its job are committed together, before any drafting: whatever fails
+        later (the drafter, the process, a locked database), the question is stored and drafted
+        later (see `review.jobs`), never lost.
 
         Args:
             question: The buyer's question.
             email: Where to mail the validated answer (optional).
             organisation: The buyer's organisation (optional).
             thread_token: Token of the buyer's existing thread, for a follow-up question.
+            passages: What retrieval found for the acknowledgement (`drafting.refs`), reused by the
+                draft; None = the draft searches.
+            key: Identifies this submission (the buyer page's retry of the same question sends the
+                same key): a key already recorded returns the question it recorded.
+            draft_now: Draft in this call (the CLI); False = a worker drafts it (the web app).
 
         Returns:
-            The question id, its status (`drafted`, or `received` when drafting failed) and the
-            thread token.
+            The question id, its status (`drafted`; `received` when drafting failed, or when it is
+            left to a worker) and the thread token.
 
         Raises:
             UnknownThread: `thread_token` names no thread.
-            InvalidInput: empty or too long question, malformed e-mail.
+            InvalidInput: empty or too long question, malformed e-mail, over-long key.
         """
         text = texts.check_question(question)
         email = texts.check_email(email)
         organisation = texts.check_organisation(organisation)
+        if key is not None and not 0 < len(key) <= 64:
+            raise InvalidInput(f"submission key must be 1-64 characters, got {len(key)}")
         with self.store.write() as session:
+            if key is not None and (known := self._submitted(session, key)) is not None:
+                return known
             if thread_token is not None:
                 thread = self.store.thread(session, thread_token)
                 thread.email = email or thread.email
@@ -203,77 +228,83 @@ class ReviewService:
                                    created_at=self.store.now())
                 session.add(thread)
                 session.flush()
-            history = self.store.earlier_questions(session, thread.id)
-            row = QuestionRow(thread_id=thread.id, text=text, status=RECEIVED, created_at=self.store.now())
+            row = QuestionRow(thread_id=thread.id, text=text, status=RECEIVED, created_at=self.store.now(),
+                              submission_key=key)
             session.add(row)
             session.flush()
             self.store.event(session, "buyer", "received", row)
+            task = self.jobs.enqueue(session, row.id, passages, owner=self.owner if draft_now else None)
             question_id, token = row.id, thread.token
-        status, error = self._draft(question_id, text, history, actor="system")
-        return Submission(question_id, status, token, error)
+        if task is None:
+            return Submission(question_id, RECEIVED, token)
+        outcome = self.drafting.run(task)
+        return Submission(question_id, outcome.status, token, outcome.error)
+
+    def _submitted(self, session: Session, key: str) -> Submission | None:
+        row = session.scalar(select(QuestionRow).where(QuestionRow.submission_key == key))
+        if row is None:
+            return None
+        return Submission(row.id, row.status, session.get(ThreadRow, row.thread_id).token, row.draft_error or "")
 
     def redraft(self, question_id: int, advisor: str | None = None, drafter: Drafter | None = None,
-                expected_version: int | None = None) -> QuestionDetail:
+                expected_version: int | None = None, *, passages: list[dict[str, Any]] | None = None,
+                draft_now: bool = True) -> QuestionDetail:
         """Draft again: after a drafting failure, or with another drafter or other passages.
+
+        The new request replaces any draft job of the question still queued or running (a
+        running one stores nothing when it ends).
 
         Args:
             question_id: The question.
             advisor: Who asks (None for a system retry of a failed draft).
-            drafter: Overrides the service's drafter for this call.
+            drafter: Overrides the service's drafter for this call (only with `draft_now`).
             expected_version: The version the advisor saw.
+            passages: The passages to draft from, in the advisor's order (`drafting.refs`);
+                None = search again.
+            draft_now: Draft in this call; False = a worker drafts it (follow it with `follow_draft`).
         """
+        if drafter is not None and not draft_now:
+            raise InvalidInput("a drafter override only applies to a draft made now (draft_now=True)")
         with self.store.write() as session:
             row = self.store.question(session, question_id)
             adv = self.store.advisor(session, advisor) if advisor else None
             self._check(session, row, "redraft", adv, expected_version)
-            text, history = row.text, self.store.earlier_questions(session, row.thread_id, row.id)
-        self._draft(question_id, text, history, actor=advisor or "system", drafter=drafter,
-                    advisor_id=adv.id if adv else None)
+            task = self.jobs.enqueue(session, question_id, passages, requested_by=adv.id if adv else None,
+                                     owner=self.owner if draft_now else None)
+        if task is not None:
+            self.drafting.run(task, drafter)
         return self.show(question_id)
 
-    def _draft(self, question_id: int, text: str, history: list[str], actor: str,
-               drafter: Drafter | None = None, advisor_id: int | None = None) -> tuple[str, str]:
-        drafter = drafter or self._drafter
-        try:
-            if drafter is None:
-                raise RuntimeError("no drafter configured")
-            draft = drafter(text, list(history))
-            if not isinstance(draft, Draft):
-                raise TypeError(f"the drafter returned {type(draft).__name__}, not a Draft")
-        except Exception as exc:  # noqa: BLE001 - any drafting failure leaves the question stored
-            error = f"{type(exc).__name__}: {exc}"[:2000]
-            log.warning("drafting question %s failed: %s", question_id, error)
-            with self.store.write() as session:
-                row = self.store.question(session, question_id)
-                row.draft_error = error
-                self.store.event(session, actor, "draft_failed", row, error=error)
-                return row.status, error
-        return self._store_draft(question_id, draft, actor, advisor_id), ""
+    def draft_pending(self, limit: int = 1) -> list[Outcome]:
+        """Claim up to `limit` due draft jobs (any process may have queued them) and draft them.
 
-    def _store_draft(self, question_id: int, draft: Draft, actor: str, advisor_id: int | None) -> str:
-        with self.store.write() as session:
-            row = self.store.question(session, question_id)
-            if row.status not in ALLOWED["redraft"]:
-                # Closed while drafting: a late draft is not attached to a closed question.
-                self.store.event(session, actor, "draft_discarded", row, status=row.status)
-                return row.status
-            if row.status == RECEIVED:
-                row.status = DRAFTED
-            row.drafted_at = row.drafted_at or self.store.now()
-            row.draft_error = None
-            self.store.write_version(session, row)
-            latest = self.store.latest_draft(session, question_id)
-            number = latest.number + 1 if latest else 1
-            session.add(DraftRow(
-                question_id=question_id, number=number, text=draft.text,
-                citations=[asdict(c) for c in draft.citations], flags=[asdict(f) for f in draft.flags],
-                passages=[asdict(ShownPassage.from_passage(p)) for p in draft.passages],
-                abstained=draft.abstained, reason=draft.reason, generator=draft.generator,
-                requested_by=advisor_id, created_at=self.store.now(),
-            ))
-            self.store.event(session, actor, "drafted", row, number=number, abstained=draft.abstained,
-                             generator=draft.generator)
-            return row.status
+        Returns:
+            One outcome per job drafted (empty when nothing was due).
+        """
+        if not self.jobs.due():  # a plain read first: idle workers never take the write lock
+            return []
+        return [self.drafting.run(task) for task in self.jobs.claim(self.owner, limit)]
+
+    def draft_jobs(self, status: str | None = None) -> list[DraftJob]:
+        """Draft jobs (all, or of one state), oldest first."""
+        return self.jobs.entries(status)
+
+    def draft_job(self, question_id: int) -> DraftJob | None:
+        """The question's latest draft job, or None (a question from before draft jobs)."""
+        with self.store.read() as session:
+            return self.jobs.latest(session, question_id)
+
+    def follow_draft(self, question_id: int, timeout_s: float = 600.0) -> Iterator[str]:
+        """The growing text of the question's draft while it is being written (see `LiveDrafts`).
+
+        Token by token when this process writes it, from the job row (about every second) when
+        another process does; ends when the job is done, failed or cancelled.
+        """
+        def still_open() -> tuple[bool, str]:
+            job = self.draft_job(question_id)
+            return (job is not None and job.status in (QUEUED, RUNNING), job.partial if job else "")
+
+        return (self.live or LiveDrafts()).follow(question_id, still_open, timeout_s)
 
     # ---------------------------------------------------------------- the advisor queue
 
@@ -288,6 +319,7 @@ class ReviewService:
             query = query.limit(limit)
         with self.store.read() as session:
             names = self.store.advisor_names(session)
+            drafting = self.jobs.open_states(session)
             result = []
             for row in session.scalars(query).all():
                 draft = self.store.latest_draft(session, row.id)
@@ -295,7 +327,7 @@ class ReviewService:
                 result.append(QuestionSummary(
                     row.id, row.status, row.text, row.created_at, row.version,
                     names.get(row.claimed_by) if claimed else None, row.claim_expires_at if claimed else None,
-                    draft.abstained if draft else None, row.draft_error,
+                    draft.abstained if draft else None, row.draft_error, drafting.get(row.id),
                 ))
             return result
 
@@ -322,6 +354,7 @@ class ReviewService:
                 answer=answer_record(answer, names) if answer else None, reason=row.reason,
                 buyer_message=row.buyer_message, draft_error=row.draft_error,
                 events=tuple(audit_event(e) for e in events), outbox=tuple(outbox_entry(o) for o in outbox),
+                job=self.jobs.latest(session, row.id),
             )
 
     # ---------------------------------------------------------------- advisor actions

@@ -15,7 +15,7 @@ from datetime import datetime
 from typing import Any
 
 from assistant.records import Citation, Flag, Passage
-from assistant.review.models import AnswerRow, DraftRow, EventRow, OutboxRow
+from assistant.review.models import FAILED, QUEUED, RUNNING, AnswerRow, DraftRow, EventRow, OutboxRow
 
 
 @dataclass(frozen=True)
@@ -148,6 +148,29 @@ class QuestionSummary:
     claim_expires_at: datetime | None
     abstained: bool | None
     draft_error: str | None
+    #: State of the question's open draft job ('queued', 'running', or 'failed' with a retry planned).
+    drafting: str | None = None
+
+
+@dataclass(frozen=True)
+class DraftJob:
+    """A job as advisors and the CLI see it."""
+
+    id: int
+    question_id: int
+    status: str
+    attempts: int
+    partial: str
+    last_error: str
+    created_at: datetime
+    started_at: datetime | None
+    finished_at: datetime | None
+    next_attempt_at: datetime | None
+
+    @property
+    def open(self) -> bool:
+        """Still to be drafted: queued, running, or failed with a retry planned."""
+        return self.status in (QUEUED, RUNNING) or (self.status == FAILED and self.next_attempt_at is not None)
 
 
 @dataclass(frozen=True)
@@ -178,6 +201,13 @@ class QuestionDetail:
     draft_error: str | None
     events: tuple[AuditEvent, ...]
     outbox: tuple[OutboxEntry, ...]
+    #: The latest draft job (queued, running, done, failed or cancelled), None before any.
+    job: DraftJob | None = None
+
+    @property
+    def drafting(self) -> bool:
+        """A draft is being written or waits for a worker (queued, running, or a retry planned)."""
+        return self.job is not None and self.job.open
 
 
 @dataclass(frozen=True)

@@ -127,3 +127,17 @@ def dying_drafter(question: str, history: list[str]) -> Draft:
 
     os.kill(os.getpid(), signal.SIGKILL)
     raise AssertionError("unreachable")
+
+
+def drain_draft_jobs(name: str, barrier, results) -> None:
+    """Child-process body: once the barrier opens, draft every due job; report the questions drafted."""
+    service = open_service()
+    barrier.wait(timeout=60)
+    drafted: list[int] = []
+    while True:
+        outcomes = service.draft_pending(limit=1)
+        if not outcomes and not service.jobs.due():
+            break
+        drafted.extend(o.question_id for o in outcomes if o.stored)
+    service.close()
+    results.put((name, drafted))

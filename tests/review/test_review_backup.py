@@ -12,6 +12,7 @@ from click.testing import CliRunner
 import assistant.cli.review  # noqa: F401 - registers the review commands on `cli`
 from assistant.cli import cli
 from assistant.review.errors import BackupError, NotEmpty
+from assistant.review.migrations import LATEST
 from review_fixtures import open_service
 
 
@@ -70,15 +71,16 @@ def test_import_refuses_a_non_empty_database(service, tmp_path):
     assert len(service.list_questions()) == 1, "nothing may be imported on top of existing data"
 
 
+HEADER = json.dumps({"format": "guichet-review-backup", "schema_version": LATEST})
+
+
 @pytest.mark.parametrize(("content", "message"), [
     ("", "not a guichet-vert review backup"),
     ('{"format": "other"}\n', "not a guichet-vert review backup"),
     ('{"format": "guichet-review-backup", "schema_version": 99}\n', "schema version 99"),
-    ('{"format": "guichet-review-backup", "schema_version": 1}\n{not json\n', "line 2 .* is not JSON"),
-    ('{"format": "guichet-review-backup", "schema_version": 1}\n{"table": "nope", "row": {}}\n',
-     "line 2 .* names no known table"),
-    ('{"format": "guichet-review-backup", "schema_version": 1}\n{"table": "threads", "row": {"x": 1}}\n',
-     "column 'x' of table 'threads' is unknown"),
+    (HEADER + '\n{not json\n', "line 2 .* is not JSON"),
+    (HEADER + '\n{"table": "nope", "row": {}}\n', "line 2 .* names no known table"),
+    (HEADER + '\n{"table": "threads", "row": {"x": 1}}\n', "column 'x' of table 'threads' is unknown"),
 ])
 def test_damaged_backups_are_refused_and_import_nothing(home, tmp_path, content, message):
     path = tmp_path / "bad.jsonl"

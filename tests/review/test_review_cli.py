@@ -14,7 +14,7 @@ from review_fixtures import FIXED_QUOTE, draft_from_fixed_passage, open_service
 COMMANDS = [
     ["advisor"], ["advisor", "add"], ["advisor", "list"], ["review"], ["review", "submit"], ["review", "list"],
     ["review", "show"], ["review", "claim"], ["review", "release"], ["review", "validate"], ["review", "reject"],
-    ["review", "escalate"], ["review", "outbox"], ["review", "retry-outbox"], ["stats"], ["export"],
+    ["review", "escalate"], ["review", "outbox"], ["review", "retry-outbox"], ["review", "drafts"], ["stats"], ["export"],
     ["import"], ["forget"],
 ]
 
@@ -69,6 +69,25 @@ def test_submit_when_drafting_fails_keeps_the_question_and_exits_1(runner, monke
     assert '"status": "received"' in result.output and "drafting failed" in result.output, result.output
     listed = runner.invoke(cli, ["review", "list", "--status", "received", "--json"])
     assert len(json.loads(listed.output)) == 1, "the question is kept as received"
+
+
+def test_drafts_lists_the_jobs_and_runs_the_due_ones(runner, monkeypatch):
+    queued = open_service().submit("Une question laissée au travail de fond ?", draft_now=False)
+    listed = runner.invoke(cli, ["review", "drafts", "--json"])
+    assert listed.exit_code == 0, listed.output
+    assert [(j["question_id"], j["status"]) for j in json.loads(listed.output)] == [(queued.id, "queued")]
+    ran = runner.invoke(cli, ["review", "drafts", "--run"])
+    assert ran.exit_code == 0 and f"question {queued.id}: drafted" in ran.output, ran.output
+    assert "done" in ran.output and open_service().show(queued.id).drafts == 1
+    _one_line_error(runner.invoke(cli, ["review", "drafts", "--status", "lost"]), "unknown draft job status")
+
+
+def test_drafts_run_exits_1_when_a_draft_fails(runner, monkeypatch):
+    monkeypatch.setattr(review_cli, "_drafter", lambda settings: lambda q, h, passages=None: 1 / 0)
+    open_service().submit("Une question à rédiger ?", draft_now=False)
+    result = runner.invoke(cli, ["review", "drafts", "--run"])
+    assert result.exit_code == 1 and "failed: ZeroDivisionError" in result.output, result.output
+    assert "next attempt" in result.output, "the retry is announced"
 
 
 def test_submit_without_the_drafting_stage_is_one_clear_line(runner, monkeypatch):

@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 
 from assistant.review.errors import SchemaError
-from review_fixtures import open_service
+from review_fixtures import drain_draft_jobs, open_service
 from support import answer_of, free_port, validate_at_barrier
 
 pytestmark = pytest.mark.server
@@ -122,6 +122,27 @@ def test_two_advisors_racing_on_postgresql(pg):
         detail = pg.show(qid)
         winner = "alice" if outcomes["alice"][qid] == "ok" else "bob"
         assert detail.answer.text == answer_of(winner), f"question {qid}: the loser overwrote the answer"
+
+
+def test_processes_share_the_draft_queue_on_postgresql(pg):
+    # READ COMMITTED: two processes may select the same due job; the conditional UPDATE of the
+    # second waits for the first to commit, then matches no row.
+    import multiprocessing
+
+    ids = [pg.submit(f"Question à rédiger n° {n} ?", draft_now=False).id for n in range(24)]
+    context = multiprocessing.get_context("spawn")
+    barrier = context.Barrier(3)
+    results = context.Queue()
+    workers = [context.Process(target=drain_draft_jobs, args=(f"p{n}", barrier, results)) for n in range(3)]
+    for worker in workers:
+        worker.start()
+    drafted = dict(results.get(timeout=180) for _ in workers)
+    for worker in workers:
+        worker.join(timeout=60)
+        assert worker.exitcode == 0, f"a drafting process failed with exit code {worker.exitcode}"
+    assert sorted(q for qs in drafted.values() for q in qs) == ids, f"each question drafted once: {drafted}"
+    assert [pg.show(qid).drafts for qid in ids] == [1] * len(ids)
+    assert {j.status for j in pg.draft_jobs()} == {"done"}
 
 
 def test_backup_round_trip_between_postgresql_databases(pg, server_url, monkeypatch, tmp_path):

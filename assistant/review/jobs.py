@@ -1,0 +1,228 @@
+"""Draft jobs: drafting a question is a row first, then an attempt by whichever process claims it.
+
+A job is `queued` when a question is stored (in the same transaction, so a stored question is
+never left without one) or when an advisor asks for a re-draft. A worker claims it with a
+conditional UPDATE (`... WHERE id = :id AND <still claimable>`): on SQLite the write
+transaction is serialised, on PostgreSQL the second UPDATE waits for the first to commit and
+then matches no row, so two processes never run one job. The claim is a lease: the running
+attempt renews it (`renew`) and a process that dies leaves a job that is claimed again once
+the lease has expired. Finishing is conditional too (same owner, same attempt, still
+`running`), in the transaction that stores the draft: a draft is stored once, whatever crashed.
+A failed attempt is retried after a growing delay, `MAX_ATTEMPTS` times at most.
+
+Example:
+    >>> jobs = DraftJobs(store, lease=timedelta(seconds=30))              # doctest: +SKIP
+    >>> with store.write() as session:                                     # doctest: +SKIP
+    ...     jobs.enqueue(session, question_id=12)
+    >>> [task.question_id for task in jobs.claim("host:123:ab")]          # doctest: +SKIP
+    [12]
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy.orm import Session
+
+from assistant.review.errors import InvalidInput
+from assistant.review.models import (
+    CANCELLED,
+    DONE,
+    DRAFT_JOB_STATES,
+    FAILED,
+    QUEUED,
+    RUNNING,
+    DraftJobRow,
+    QuestionRow,
+)
+from assistant.review.store import Store
+from assistant.review.views import DraftJob
+
+#: Attempts before a job is given up (the advisor then sees the last error and can re-draft).
+MAX_ATTEMPTS = 5
+#: Wait before attempt 2, 3, 4, 5.
+RETRY_DELAYS = (timedelta(seconds=10), timedelta(minutes=1), timedelta(minutes=5), timedelta(minutes=15))
+#: States a new request for the same question replaces.
+OPEN = (QUEUED, RUNNING, FAILED)
+_GAVE_UP = "the processes drafting it stopped {n} times (killed or out of memory?): re-draft it"
+
+_job = DraftJobRow.__table__.c
+
+
+@dataclass(frozen=True)
+class DraftTask:
+    """A claimed attempt: what the worker needs, and the identity its writes are checked against."""
+
+    job_id: int
+    question_id: int
+    attempt: int
+    owner: str
+    passages: list[dict[str, Any]] | None
+    requested_by: int | None
+
+
+def _view(row: DraftJobRow) -> DraftJob:
+    return DraftJob(row.id, row.question_id, row.status, row.attempts, row.partial, row.last_error,
+                    row.created_at, row.started_at, row.finished_at, row.next_attempt_at)
+
+
+class DraftJobs:
+    """The draft job table.
+
+    Args:
+        store: Shared store (engine and clock).
+        lease: How long a claim holds without being renewed.
+    """
+
+    def __init__(self, store: Store, lease: timedelta) -> None:
+        if lease <= timedelta(0):
+            raise InvalidInput(f"draft job lease must be > 0 s, got {lease.total_seconds()}")
+        self.store = store
+        self.lease = lease
+
+    # ------------------------------------------------------------------ requests
+
+    def enqueue(self, session: Session, question_id: int, passages: list[dict[str, Any]] | None = None,
+                requested_by: int | None = None, owner: str | None = None) -> DraftTask | None:
+        """Queue a draft of a question, in the caller's transaction; open jobs of it are cancelled.
+
+        Args:
+            session: The caller's write transaction (the one that stores the question).
+            question_id: The question.
+            passages: Passages to draft from (`drafting.refs`); None = search when drafting.
+            requested_by: The advisor who asked for it (None for the buyer's first draft).
+            owner: When given, the job starts already claimed by this owner (the caller drafts it
+                at once, and no other process can take it before the lease expires).
+
+        Returns:
+            The claimed task when `owner` was given, else None.
+        """
+        now = self.store.now()
+        session.execute(update(DraftJobRow).where(_job.question_id == question_id, _job.status.in_(OPEN))
+                        .values(status=CANCELLED, owner=None, locked_until=None, finished_at=now))
+        row = DraftJobRow(
+            question_id=question_id, status=RUNNING if owner else QUEUED, passages=passages,
+            requested_by=requested_by, attempts=1 if owner else 0, owner=owner,
+            locked_until=now + self.lease if owner else None, next_attempt_at=None if owner else now,
+            partial="", last_error="", created_at=now, started_at=now if owner else None,
+        )
+        session.add(row)
+        session.flush()
+        return DraftTask(row.id, question_id, 1, owner, passages, requested_by) if owner else None
+
+    def _due(self, now: datetime):
+        return or_(
+            and_(_job.status.in_((QUEUED, FAILED)), _job.next_attempt_at <= now),
+            and_(_job.status == RUNNING, _job.locked_until < now, _job.attempts < MAX_ATTEMPTS),
+        )
+
+    def due(self) -> int:
+        """How many jobs could be claimed now (a plain read: no write lock is taken)."""
+        with self.store.read() as session:
+            return session.scalar(select(func.count()).select_from(DraftJobRow).where(self._due(self.store.now())))
+
+    def claim(self, owner: str, limit: int = 1) -> list[DraftTask]:
+        """Claim up to `limit` due jobs, oldest first, for `owner`.
+
+        Jobs whose attempts all ended with their process (lease expired `MAX_ATTEMPTS` times)
+        are given up here, with the reason on the question.
+        """
+        now = self.store.now()
+        tasks: list[DraftTask] = []
+        with self.store.write() as session:
+            self._give_up_dead(session, now)
+            candidates = session.scalars(select(_job.id).where(self._due(now)).order_by(_job.id)
+                                         .limit(limit * 4)).all()
+            for job_id in candidates:
+                claimed = session.execute(
+                    update(DraftJobRow).where(_job.id == job_id, self._due(now)).values(
+                        status=RUNNING, owner=owner, attempts=_job.attempts + 1, locked_until=now + self.lease,
+                        started_at=now, partial="", next_attempt_at=None))
+                if claimed.rowcount != 1:
+                    continue  # another process claimed it between the SELECT and the UPDATE
+                row = session.get(DraftJobRow, job_id, populate_existing=True)
+                tasks.append(DraftTask(row.id, row.question_id, row.attempts, owner, row.passages, row.requested_by))
+                if len(tasks) == limit:
+                    break
+        return tasks
+
+    def _give_up_dead(self, session: Session, now: datetime) -> None:
+        dead = (_job.status == RUNNING) & (_job.locked_until < now) & (_job.attempts >= MAX_ATTEMPTS)
+        for job_id, question_id, attempts in session.execute(
+                select(_job.id, _job.question_id, _job.attempts).where(dead)).all():
+            error = _GAVE_UP.format(n=attempts)
+            session.execute(update(DraftJobRow).where(_job.id == job_id, dead).values(
+                status=FAILED, owner=None, locked_until=None, next_attempt_at=None, last_error=error,
+                finished_at=now))
+            question = session.get(QuestionRow, question_id)
+            question.draft_error = error
+            self.store.event(session, "system", "draft_failed", question, error=error, attempts=attempts)
+
+    # ------------------------------------------------------------------ the running attempt
+
+    def _mine(self, task: DraftTask):
+        return (_job.id == task.job_id) & (_job.owner == task.owner) & (_job.attempts == task.attempt) \
+            & (_job.status == RUNNING)
+
+    def renew(self, task: DraftTask, partial: str | None = None) -> bool:
+        """Extend the lease (and publish the text written so far); False when the job is no longer ours."""
+        values: dict[str, Any] = {"locked_until": self.store.now() + self.lease}
+        if partial is not None:
+            values["partial"] = partial
+        with self.store.write() as session:
+            return session.execute(update(DraftJobRow).where(self._mine(task)).values(**values)).rowcount == 1
+
+    def finish(self, session: Session, task: DraftTask) -> bool:
+        """Mark the attempt done in the caller's transaction (the one storing the draft).
+
+        Returns:
+            False when the job is no longer this attempt's (cancelled by a newer request, or
+            claimed again after the lease expired): the caller must then store nothing.
+        """
+        return session.execute(update(DraftJobRow).where(self._mine(task)).values(
+            status=DONE, owner=None, locked_until=None, partial="", finished_at=self.store.now())).rowcount == 1
+
+    def fail(self, session: Session, task: DraftTask, error: str) -> tuple[bool, datetime | None]:
+        """Record a failed attempt in the caller's transaction.
+
+        Returns:
+            (whether the job was still this attempt's, when it will be retried or None when given up).
+        """
+        now = self.store.now()
+        retry_at = now + RETRY_DELAYS[task.attempt - 1] if task.attempt < MAX_ATTEMPTS else None
+        ours = session.execute(update(DraftJobRow).where(self._mine(task)).values(
+            status=FAILED, owner=None, locked_until=None, next_attempt_at=retry_at, last_error=error,
+            finished_at=now)).rowcount == 1
+        return ours, retry_at
+
+    def cancel(self, session: Session, task: DraftTask) -> None:
+        """Drop an attempt whose question was closed before it was drafted."""
+        session.execute(update(DraftJobRow).where(self._mine(task)).values(
+            status=CANCELLED, owner=None, locked_until=None, finished_at=self.store.now()))
+
+    # ------------------------------------------------------------------ reading
+
+    def latest(self, session: Session, question_id: int) -> DraftJob | None:
+        """The question's most recent job."""
+        row = session.scalar(select(DraftJobRow).where(_job.question_id == question_id)
+                             .order_by(_job.id.desc()).limit(1))
+        return _view(row) if row is not None else None
+
+    def open_states(self, session: Session) -> dict[int, str]:
+        """Question id → state of its open job (queued, running, or failed with a retry planned)."""
+        query = select(_job.question_id, _job.status).where(
+            _job.status.in_((QUEUED, RUNNING)) | ((_job.status == FAILED) & _job.next_attempt_at.is_not(None)))
+        return dict(session.execute(query.order_by(_job.id)).all())
+
+    def entries(self, status: str | None = None) -> list[DraftJob]:
+        """Jobs (all, or of one state), oldest first."""
+        if status is not None and status not in DRAFT_JOB_STATES:
+            raise InvalidInput(f"unknown draft job status '{status}': use one of {', '.join(DRAFT_JOB_STATES)}")
+        query = select(DraftJobRow).order_by(_job.id)
+        if status is not None:
+            query = query.where(_job.status == status)
+        with self.store.read() as session:
+            return [_view(r) for r in session.scalars(query)]

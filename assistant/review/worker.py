@@ -1,0 +1,82 @@
+"""Background drafting: threads inside an app process that claim and run draft jobs.
+
+Each thread asks the review service for one due job at a time (`draft_pending`), so several
+threads and several processes share the queue without drafting a question twice (see
+`review.jobs`). An idle thread waits `poll_s` or until `wake()` (called when this process
+queues a job). A locked database or any other error is logged and retried after a pause: the
+worker never stops on its own.
+
+Example:
+    >>> worker = DraftWorker(service, threads=2)     # doctest: +SKIP
+    >>> worker.start(); ...; worker.stop()           # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from typing import Any
+
+from assistant.review.errors import DatabaseBusy
+
+log = logging.getLogger(__name__)
+
+#: Seconds between looks at the queue when nothing woke the worker (jobs queued by another process).
+POLL_S = 2.0
+#: Pause after a failure to claim (locked database, lost connection) before looking again.
+ERROR_PAUSE_S = 5.0
+
+
+class DraftWorker:
+    """Drafting threads over one `ReviewService`.
+
+    Args:
+        service: The review service (its drafter, owner id and job table).
+        threads: How many drafts may be written at once (LLM requests wait on the network).
+        poll_s: Seconds between looks at the queue when idle.
+    """
+
+    def __init__(self, service: Any, threads: int = 2, poll_s: float = POLL_S) -> None:
+        self.service = service
+        self.threads = threads
+        self.poll_s = poll_s
+        self._wake = threading.Event()
+        self._stop = threading.Event()
+        self._running: list[threading.Thread] = []
+
+    def start(self) -> "DraftWorker":
+        """Start the threads (none when `threads` is 0)."""
+        for n in range(self.threads):
+            thread = threading.Thread(target=self._loop, name=f"draft-worker-{n + 1}", daemon=True)
+            thread.start()
+            self._running.append(thread)
+        return self
+
+    def wake(self) -> None:
+        """Look at the queue now (a job was just queued)."""
+        self._wake.set()
+
+    def stop(self, timeout_s: float = 10.0) -> None:
+        """Stop after the drafts being written (a draft still running past the timeout is left to
+        its lease: another process, or this one restarted, drafts it again)."""
+        self._stop.set()
+        self._wake.set()
+        for thread in self._running:
+            thread.join(timeout=timeout_s)
+        self._running.clear()
+
+    def _loop(self) -> None:
+        while not self._stop.is_set():
+            try:
+                worked = self.service.draft_pending(limit=1)
+            except DatabaseBusy:
+                log.info("draft worker: the review database is locked, looking again in %s s", ERROR_PAUSE_S)
+                self._stop.wait(ERROR_PAUSE_S)
+                continue
+            except Exception:  # noqa: BLE001 - keep drafting the next questions
+                log.exception("draft worker: claiming or running a draft job failed")
+                self._stop.wait(ERROR_PAUSE_S)
+                continue
+            if not worked:
+                self._wake.wait(self.poll_s)
+                self._wake.clear()
