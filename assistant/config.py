@@ -8,11 +8,12 @@ Example:
 
 from __future__ import annotations
 
+import ipaddress
 import os
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, SecretStr, ValidationError
+from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from assistant.errors import ConfigError
@@ -84,6 +85,10 @@ class Settings(BaseSettings):
     session_secret: SecretStr = Field(
         SecretStr(""), description="Key signing advisors' session cookies; set the same value on every app "
         "process behind one proxy. Empty = a key file made in GUICHET_HOME (environment only).")
+    trusted_proxies: str = Field(
+        "", description="Addresses or networks of the reverse proxies in front of the app, comma-separated "
+        "(e.g. 172.30.0.10 or 10.0.0.0/8): only from them are X-Forwarded-For and X-Forwarded-Proto "
+        "believed, so a client cannot pick its address. Empty = trust none (the app is reached directly).")
     host: str = Field("127.0.0.1", description="Address the web app listens on.")
     port: int = Field(7860, gt=0, lt=65536, description="Port the web app listens on.")
 
@@ -93,6 +98,18 @@ class Settings(BaseSettings):
     smtp_user: str = Field("", description="SMTP user name.")
     smtp_password: SecretStr = Field(SecretStr(""), description="SMTP password (environment only).")
     smtp_from: str = Field("guichet-vert@localhost", description="Sender address of mailed answers.")
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _proxies_are_addresses(cls, value: str) -> str:
+        entries = [item.strip() for item in value.split(",") if item.strip()]
+        for entry in entries:
+            try:
+                ipaddress.ip_network(entry, strict=False)
+            except ValueError:
+                raise ValueError(f"'{entry}' is not an IP address or network (write 10.0.0.5 or "
+                                 "10.0.0.0/24, comma-separated)") from None
+        return ",".join(entries)
 
     @property
     def chroma_path(self) -> Path:

@@ -27,6 +27,8 @@ def test_unknown_variable_is_refused(monkeypatch):
     ("GUICHET_TOP_K", "many", "GUICHET_TOP_K"),
     ("GUICHET_PORT", "70000", "GUICHET_PORT"),
     ("GUICHET_CHUNK_SIZE", "10", "GUICHET_CHUNK_SIZE"),
+    ("GUICHET_TRUSTED_PROXIES", "nginx", "GUICHET_TRUSTED_PROXIES"),
+    ("GUICHET_TRUSTED_PROXIES", "10.0.0.1, 300.1.1.1", "GUICHET_TRUSTED_PROXIES"),
 ])
 def test_invalid_value_gives_one_line(monkeypatch, name, value, fragment):
     monkeypatch.setenv(name, value)

@@ -124,11 +124,13 @@ def _print_result(detail: QuestionDetail, as_json: bool) -> None:
 
 @cli.group()
 def advisor() -> None:
-    """Advisor accounts.
+    """Advisor accounts: add, list, change a password, remove.
 
     \b
     Example:
       guichet advisor add alice
+      guichet advisor passwd alice
+      guichet advisor remove bob
     """
 
 
@@ -143,12 +145,45 @@ def advisor_add(name: str, password_stdin: bool) -> None:
       guichet advisor add alice
       printf '%s\\n' "$PASSWORD" | guichet advisor add alice --password-stdin
     """
-    if password_stdin:
-        password = sys.stdin.readline().rstrip("\r\n")
-    else:
-        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
-    created = _service().add_advisor(name, password)
+    created = _service().add_advisor(name, _read_password(password_stdin))
     click.echo(f"advisor '{created.name}' added")
+
+
+def _read_password(from_stdin: bool) -> str:
+    if from_stdin:
+        return sys.stdin.readline().rstrip("\r\n")
+    return click.prompt("Password", hide_input=True, confirmation_prompt=True)
+
+
+@advisor.command("passwd")
+@click.argument("name")
+@click.option("--password-stdin", is_flag=True, help="Read the new password from the first line of stdin.")
+def advisor_passwd(name: str, password_stdin: bool) -> None:
+    """Change the password of advisor NAME; their open sessions end on every app process.
+
+    \b
+    Example:
+      guichet advisor passwd alice
+      printf '%s\\n' "$NEW_PASSWORD" | guichet advisor passwd alice --password-stdin
+    """
+    ended = _service().set_password(name, _read_password(password_stdin))
+    click.echo(f"password of '{name}' changed; {ended} session(s) ended")
+
+
+@advisor.command("remove")
+@click.argument("name")
+def advisor_remove(name: str) -> None:
+    """Remove advisor NAME: no more logins, open sessions end on every app process at once.
+
+    Their past actions keep their name in the audit log; 'guichet advisor add NAME' gives the
+    account back later, with a new password.
+
+    \b
+    Example:
+      guichet advisor remove bob
+    """
+    ended = _service().remove_advisor(name)
+    click.echo(f"advisor '{name}' removed; {ended} session(s) ended")
 
 
 @advisor.command("list")

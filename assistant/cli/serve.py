@@ -33,10 +33,11 @@ def serve(host: str | None, port: int | None, corpus: tuple[Path, ...], no_inges
       guichet serve --host 0.0.0.0 --port 8080       # reachable from the network (put HTTPS in front)
       guichet serve --corpus ~/guides --corpus faq.yaml
       GUICHET_HOME=/srv/guichet guichet serve --no-ingest
+      GUICHET_TRUSTED_PROXIES=10.0.0.5 guichet serve --host 0.0.0.0   # behind a reverse proxy at 10.0.0.5
       guichet advisor add alice --password-stdin < secret.txt   # then log in at /conseiller/
     """
     from assistant.config import get_settings
-    from assistant.ui.ratelimit import Limits
+    from assistant.review.limits import Limits
     from assistant.ui.server import limits_from, serve as run
 
     settings = get_settings()

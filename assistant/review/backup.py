@@ -2,7 +2,8 @@
 
 Line 1 is a header (`format`, `schema_version`, `exported_at`); every other line is
 `{"table": NAME, "row": {...}}`, tables in foreign-key order. The file holds personal data
-(e-mails) and password hashes: it is written readable by its owner only.
+(e-mails) and password hashes: it is written readable by its owner only. Login sessions and
+rate-limit counters are not saved: a restored desk starts with everyone logged out.
 
 Example:
     >>> from assistant.review.db import make_engine
@@ -27,13 +28,15 @@ from sqlalchemy import Engine, Table, func, insert, select, text
 from assistant.review.db import transaction
 from assistant.review.errors import BackupError, NotEmpty
 from assistant.review.migrations import LATEST
-from assistant.review.models import Base, SchemaVersion, UTCDateTime
+from assistant.review.models import Base, LimitHitRow, SchemaVersion, SessionRow, UTCDateTime
 
 FORMAT = "guichet-review-backup"
+#: Tables left out of a backup: the schema stamp, and what only lives for minutes or hours.
+NOT_SAVED = (SchemaVersion.__tablename__, SessionRow.__tablename__, LimitHitRow.__tablename__)
 
 
 def _tables() -> list[Table]:
-    return [t for t in Base.metadata.sorted_tables if t.name != SchemaVersion.__tablename__]
+    return [t for t in Base.metadata.sorted_tables if t.name not in NOT_SAVED]
 
 
 def _encode(row: dict[str, Any]) -> dict[str, Any]:

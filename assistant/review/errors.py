@@ -65,3 +65,16 @@ class NotEmpty(ReviewError):
 
 class BackupError(ReviewError):
     """A backup file is malformed or comes from another schema version."""
+
+
+class RateLimited(ReviewError):
+    """Too many requests for one key (a buyer, an address, an advisor account).
+
+    Args:
+        retry_after: Seconds until the next request is allowed.
+        message: What was limited (a generic sentence when empty).
+    """
+
+    def __init__(self, retry_after: float, message: str = "") -> None:
+        self.retry_after = max(0.0, retry_after)
+        super().__init__(message or f"too many requests: retry in {self.retry_after:.0f} s")

@@ -10,7 +10,7 @@ Core/DDL constructs so that it runs on SQLite and PostgreSQL alike.
 Example:
     >>> from assistant.review.db import make_engine
     >>> migrate(make_engine("sqlite:///:memory:"))
-    2
+    3
 """
 
 from __future__ import annotations
@@ -101,9 +101,35 @@ def _draft_jobs(conn: Connection) -> None:
              "last_error": "", "created_at": now, "next_attempt_at": now} for qid in orphans])
 
 
+def _sessions_and_limits(conn: Connection) -> None:
+    """Advisor sessions and rate limits in the database, shared by every app process; advisor removal."""
+    # The tables as they are at version 3 (not the current models, which later steps may change).
+    meta = MetaData()
+    Table("advisors", meta, Column("id", Integer, primary_key=True))
+    sessions = Table(
+        "advisor_sessions", meta,
+        Column("id", String(64), primary_key=True),
+        Column("advisor_id", Integer, ForeignKey("advisors.id"), nullable=False, index=True),
+        Column("created_at", DateTime, nullable=False),
+        Column("expires_at", DateTime, nullable=False, index=True),
+    )
+    hits = Table(
+        "limit_hits", meta,
+        Column("id", Integer, primary_key=True),
+        Column("key", String(64), nullable=False),
+        Column("at", DateTime, nullable=False, index=True),
+        Index("ix_limit_hits_key_at", "key", "at"),
+    )
+    sessions.create(conn)
+    hits.create(conn)
+    conn.exec_driver_sql(f"ALTER TABLE advisors ADD COLUMN removed_at {DateTime().compile(dialect=conn.dialect)}")
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "threads, questions, drafts, answers, events, advisors, feedback, outbox", _initial),
     Migration(2, "draft jobs; questions' submission key; undrafted questions queued", _draft_jobs),
+    Migration(3, "advisor sessions and rate limits shared by every app process; advisor removal",
+              _sessions_and_limits),
 )
 LATEST = MIGRATIONS[-1].number
 

@@ -9,7 +9,7 @@ Example:
     >>> engine = create_engine("sqlite://")
     >>> Base.metadata.create_all(engine)
     >>> sorted(Base.metadata.tables)[:3]
-    ['advisors', 'answers', 'drafts']
+    ['advisor_sessions', 'advisors', 'answers']
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ from sqlalchemy import (
     DateTime,
     Float,
     ForeignKey,
+    Index,
     Integer,
     String,
     Text,
@@ -79,11 +80,36 @@ class SchemaVersion(Base):
 
 
 class AdvisorRow(Base):
+    """An advisor account; a removed one keeps its row (questions and answers point to it)."""
+
     __tablename__ = "advisors"
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(64), unique=True)
     password_hash: Mapped[str] = mapped_column(String(255))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    removed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class SessionRow(Base):
+    """An advisor's login session; deleting the row ends it on every app process at once."""
+
+    __tablename__ = "advisor_sessions"
+    #: sha256 of the session id carried by the cookie (the id itself is never stored).
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    advisor_id: Mapped[int] = mapped_column(ForeignKey("advisors.id"), index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+
+
+class LimitHitRow(Base):
+    """One counted request of a rate limit (a buyer's question, a failed login), kept for its window."""
+
+    __tablename__ = "limit_hits"
+    __table_args__ = (Index("ix_limit_hits_key_at", "key", "at"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    #: sha256 of the limit's key ("address:…", "login:…"): fixed length, no address kept in clear.
+    key: Mapped[str] = mapped_column(String(64))
+    at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
 
 
 class ThreadRow(Base):

@@ -35,6 +35,7 @@ from assistant.review.buyers import Buyers
 from assistant.review.db import database_url, make_engine
 from assistant.review.errors import Conflict, IllegalTransition, InvalidInput
 from assistant.review.jobs import DraftJob, DraftJobs
+from assistant.review.limits import SharedLimits
 from assistant.review.live import LiveDrafts
 from assistant.review.mailer import Mailer, SmtpMailer, compose_answer, compose_rejection
 from assistant.review.migrations import migrate
@@ -60,6 +61,7 @@ from assistant.review.models import (
 )
 from assistant.review.outbox import Outbox
 from assistant.review.runner import DraftRunner, Drafter, Outcome
+from assistant.review.sessions import AdvisorSessions
 from assistant.review.store import Store, utcnow
 from assistant.review.views import (
     Advisor,
@@ -142,7 +144,9 @@ class ReviewService:
         self.engine = make_engine(self.url, busy_timeout_s)
         self.schema_version = migrate(self.engine)
         self.store = Store(self.engine, clock)
-        self.accounts = Accounts(self.store, password_hasher)
+        self.limits = SharedLimits(self.store)
+        self.sessions = AdvisorSessions(self.store)
+        self.accounts = Accounts(self.store, self.limits, password_hasher)
         self.buyers = Buyers(self.store)
         self.mail = Outbox(self.store, mailer if mailer is not None else SmtpMailer.from_settings(settings))
         self.live = live
@@ -162,11 +166,20 @@ class ReviewService:
         return self.accounts.add(name, password)
 
     def advisors(self) -> list[Advisor]:
-        """Every advisor account, by name."""
+        """Every advisor account that can log in, by name."""
         return self.accounts.all()
 
+    def set_password(self, name: str, password: str) -> int:
+        """Change an advisor's password and end their sessions everywhere; see `Accounts.set_password`."""
+        return self.accounts.set_password(name, password)
+
+    def remove_advisor(self, name: str) -> int:
+        """Remove an advisor and end their sessions everywhere; see `Accounts.remove`."""
+        return self.accounts.remove(name)
+
     def authenticate(self, name: str, password: str) -> Advisor:
-        """Check an advisor's password; raises `AuthenticationFailed`."""
+        """Check an advisor's password, throttled per account; raises `AuthenticationFailed` or
+        `RateLimited`."""
         return self.accounts.authenticate(name, password)
 
     def thread(self, token: str) -> ThreadView:

@@ -79,9 +79,13 @@ class Store:
 
     @staticmethod
     def advisor(session: Session, name: str) -> AdvisorRow:
+        """An advisor who can act (not removed)."""
         row = session.scalar(select(AdvisorRow).where(AdvisorRow.name == name))
         if row is None:
             raise UnknownAdvisor(f"unknown advisor '{name}': add them with 'guichet advisor add {name}'")
+        if row.removed_at is not None:
+            raise UnknownAdvisor(f"advisor '{name}' was removed: 'guichet advisor add {name}' gives the "
+                                 "account back")
         return row
 
     @staticmethod

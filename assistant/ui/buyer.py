@@ -18,7 +18,6 @@ from assistant.errors import GuichetError
 from assistant.review.texts import MAX_NOTE_CHARS, MAX_ORGANISATION_CHARS, MAX_QUESTION_CHARS
 from assistant.ui import render
 from assistant.ui.desk import Desk
-from assistant.ui.ratelimit import RateLimited
 
 log = logging.getLogger(__name__)
 
@@ -60,7 +59,7 @@ def _thread_link(token: str) -> str:
 
 
 def _error(exc: Exception) -> str:
-    if not isinstance(exc, (GuichetError, RateLimited)):
+    if not isinstance(exc, GuichetError):
         log.exception("buyer page error")
     return f"**Attention :** {render.french_error(exc)}"
 

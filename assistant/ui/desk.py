@@ -29,10 +29,10 @@ from assistant.insights.network import NetworkView, network_view
 from assistant.records import Passage
 from assistant.review import texts
 from assistant.review.errors import AuthenticationFailed, Conflict, IllegalTransition
+from assistant.review.limits import Limits
 from assistant.review.service import ReviewService
 from assistant.review.store import utcnow
 from assistant.review.views import QuestionDetail, ShownPassage, ThreadView
-from assistant.ui.ratelimit import Limits, RateLimit
 
 log = logging.getLogger(__name__)
 
@@ -155,7 +155,7 @@ class Desk:
         settings: `assistant.config.Settings`.
         assistant: The shared Assistant (opened from settings when None).
         review: The review service (opened with this desk's drafter and reuse hook when None).
-        limits: Buyer rate limits.
+        limits: Buyer rate limits (counted in the review database, across app processes).
         clock: Current UTC time.
     """
 
@@ -169,8 +169,6 @@ class Desk:
         self.assistant = assistant
         self.review = review or ReviewService(settings, drafter=self._draft, on_reusable=self._reuse)
         self.limits = limits
-        self._per_session = RateLimit(limits.per_session)
-        self._per_address = RateLimit(limits.per_address)
         self._clock = clock
         self._subjects: dict[int, str] = {}
         self._delay: tuple[float, str] | None = None
@@ -216,10 +214,8 @@ class Desk:
         texts.check_question(question)  # a refused question does not use up the buyer's quota
         texts.check_email(email)
         session_key, address_key = f"session:{session or thread or '-'}", f"address:{address or '-'}"
-        self._per_session.check(session_key)
-        self._per_address.check(address_key)
-        self._per_session.hit(session_key)
-        self._per_address.hit(address_key)
+        self.review.limits.take((session_key, self.limits.per_session, 60.0),
+                                (address_key, self.limits.per_address, 60.0))
         sub = self.review.submit(question, email=email or None, organisation=organisation or None,
                                  thread_token=thread or None)
         draft = self.review.show(sub.id).draft
@@ -252,7 +248,11 @@ class Desk:
     # ------------------------------------------------------------------ advisors
 
     def authenticate(self, name: str, password: str) -> bool:
-        """Whether an advisor's name and password are right."""
+        """Whether an advisor's name and password are right.
+
+        Raises:
+            RateLimited: too many recent failures for this account (or checks under way).
+        """
         try:
             self.review.authenticate(name, password)
             return True

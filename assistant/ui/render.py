@@ -24,7 +24,6 @@ from assistant.errors import GuichetError, InvalidQuery
 from assistant.records import Citation
 from assistant.review import errors as review_errors
 from assistant.review.views import QuestionDetail, ShownPassage, Source, ThreadMessage, ThreadView
-from assistant.ui.ratelimit import RateLimited
 
 PARIS = ZoneInfo("Europe/Paris")
 
@@ -112,7 +111,7 @@ def _reword(message: str) -> str:
 def french_error(exc: Exception) -> str:
     """One clear French line for an error raised by the service layer."""
     text = str(exc)
-    if isinstance(exc, RateLimited):
+    if isinstance(exc, review_errors.RateLimited):
         return (f"Vous avez posé beaucoup de questions en peu de temps : réessayez dans "
                 f"{max(1, round(exc.retry_after))} s.")
     if isinstance(exc, review_errors.UnknownThread):

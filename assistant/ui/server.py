@@ -5,19 +5,18 @@ Routes:
     /conseiller/   advisor page (login required)
     /reseau/       network dashboard (login required)
     /reseau/export/sujets.csv?periode=…   recurring topics as CSV (login required)
-    /connexion     advisor login form (French); /deconnexion logs out
+    /connexion     advisor login form (French); /deconnexion shows the logout button (POST)
     /sante         health check
 
 How the login is enforced (two independent layers, both tested over plain HTTP):
-1. `ProtectedPaths`, an ASGI middleware in front of everything: any request under /conseiller
-   or /reseau (pages, /gradio_api/*, files, uploads, heartbeats, websockets, routes a future
-   Gradio adds) without a valid session cookie is refused (401; a browser asking for the page is
+1. `guard.ProtectedPaths`, an ASGI middleware in front of everything: any request under
+   /conseiller or /reseau (pages, /gradio_api/*, files, uploads, heartbeats, websockets, routes a
+   future Gradio adds) without a live session is refused (401; a browser asking for the page is
    sent to /connexion).
 2. Gradio's own check: both apps are mounted with `auth_dependency`, so Gradio's `login_check`
    refuses its page config and API routes (queue/join, call, info, file, upload) with 401.
-The session cookie is an HMAC-signed, expiring token (key in GUICHET_HOME/ui-session.key), so
-several app processes sharing GUICHET_HOME accept each other's sessions; HttpOnly,
-SameSite=Strict (no cross-site request carries it), Secure behind HTTPS.
+Sessions live in the review database (`assistant.ui.auth`): every app process sees a login and
+a logout at once.
 
 Example:
     >>> app = create_app(get_settings())                   # doctest: +SKIP
@@ -26,291 +25,40 @@ Example:
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import hmac
-import html
 import logging
-import os
-import secrets
 import sys
-import threading
-import time
 from collections.abc import Sequence
 from contextlib import nullcontext
-from http.cookies import SimpleCookie
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlencode
 
+import anyio
 import gradio as gr
-from fastapi import FastAPI, Form, Request
-from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse, Response
 
 from assistant.insights.exports import groups_csv
 from assistant.insights.indicators import DEFAULT_PERIOD, PERIODS
+from assistant.review.limits import Limits
 from assistant.ui import advisor, buyer, dashboard
+from assistant.ui.auth import ADVISOR_PATH, COOKIE, NETWORK_PATH, SessionCookies, add_login_routes, key_of
 from assistant.ui.dashboard import EXPORT_PATH, export_filename
 from assistant.ui.desk import Desk
-from assistant.ui.ratelimit import LOGIN_FAILURES, LOGIN_WINDOW_S, Limits, RateLimit, RateLimited
+from assistant.ui.guard import ADVISOR_STATE, ForwardedHeaders, ProtectedPaths, SecurityHeaders
 
 log = logging.getLogger(__name__)
 
-ADVISOR_PATH = "/conseiller"
-NETWORK_PATH = "/reseau"
-PROTECTED = (ADVISOR_PATH, NETWORK_PATH)
-LOGIN_PATH = "/connexion"
-LOGOUT_PATH = "/deconnexion"
-COOKIE = "guichet_session"
-#: How long an advisor stays logged in without logging in again.
-SESSION_HOURS = 10
-#: Headers added to every response.
-SECURITY_HEADERS = (
-    (b"x-content-type-options", b"nosniff"),
-    # Thread links carry the buyer's token: never leak the page address to linked sites.
-    (b"referrer-policy", b"no-referrer"),
-    (b"x-frame-options", b"DENY"),
-)
-#: Gradio routes the open buyer app never needs: its file server reads Gradio's cache, which all
-#: three apps share, and nothing there is for anonymous visitors.
-CLOSED_ON_OPEN_APP = ("/gradio_api/file=", "/gradio_api/file/", "/gradio_api/upload", "/gradio_api/proxy=",
-                      "/file=", "/upload")
 #: Folders of the bundled sample corpus, ingested on first start when the index is empty.
 SAMPLE_CORPUS = ("guides", "answers", "resources")
 
 
-# ---------------------------------------------------------------------- sessions
-
-
-class Sessions:
-    """Signed, expiring advisor sessions (stateless: any process with the key checks them).
-
-    Args:
-        key: HMAC key (32 random bytes).
-        hours: Lifetime of a session.
-    """
-
-    def __init__(self, key: bytes, hours: float = SESSION_HOURS) -> None:
-        self._key = key
-        self.seconds = int(hours * 3600)
-        self._revoked: dict[str, float] = {}
-        self._lock = threading.Lock()
-
-    @classmethod
-    def for_home(cls, home: Path, hours: float = SESSION_HOURS) -> "Sessions":
-        """Sessions keyed by `HOME/ui-session.key`, created (mode 0600) on first use."""
-        path = Path(home) / "ui-session.key"
-        path.parent.mkdir(parents=True, exist_ok=True)
-        try:
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        except FileExistsError:
-            key = path.read_bytes()
-        else:
-            key = secrets.token_bytes(32)
-            with os.fdopen(fd, "wb") as out:
-                out.write(key)
-        if len(key) < 32:
-            raise ValueError(f"{path} holds a key of {len(key)} bytes: delete it, a new one is made at start")
-        return cls(key, hours)
-
-    def _sign(self, payload: str) -> str:
-        return hmac.new(self._key, payload.encode(), hashlib.sha256).hexdigest()
-
-    def issue(self, name: str) -> str:
-        """A new session token for an authenticated advisor."""
-        encoded = base64.urlsafe_b64encode(name.encode()).decode().rstrip("=")
-        payload = f"{encoded}:{int(time.time()) + self.seconds}:{secrets.token_urlsafe(12)}"
-        return f"{payload}:{self._sign(payload)}"
-
-    def _parts(self, token: str | None) -> tuple[str, int, str] | None:
-        if not token or token.count(":") != 3:
-            return None
-        payload, signature = token.rsplit(":", 1)
-        if not hmac.compare_digest(signature, self._sign(payload)):
-            return None
-        encoded, expires, nonce = payload.split(":")
-        try:
-            name = base64.urlsafe_b64decode(encoded + "=" * (-len(encoded) % 4)).decode()
-            expires_at = int(expires)
-        except ValueError:
-            return None
-        return name, expires_at, nonce
-
-    def user(self, token: str | None) -> str | None:
-        """The advisor a token belongs to, or None (bad signature, expired, logged out)."""
-        parts = self._parts(token)
-        if parts is None:
-            return None
-        name, expires_at, nonce = parts
-        if expires_at < time.time() or nonce in self._revoked:
-            return None
-        return name
-
-    def revoke(self, token: str | None) -> None:
-        """Log a session out (in this process; the cookie is deleted in the browser too)."""
-        parts = self._parts(token)
-        if parts is None:
-            return
-        now = time.time()
-        with self._lock:
-            self._revoked = {n: exp for n, exp in self._revoked.items() if exp > now}
-            self._revoked[parts[2]] = parts[1]
-
-
-def _cookie(scope_or_request_headers: Sequence[tuple[bytes, bytes]]) -> str | None:
-    for key, value in scope_or_request_headers:
-        if key == b"cookie":
-            jar = SimpleCookie()
-            try:
-                jar.load(value.decode("latin-1"))
-            except Exception:  # noqa: BLE001 - a malformed cookie header is no session
-                return None
-            if COOKIE in jar:
-                return jar[COOKIE].value
-    return None
-
-
-class ProtectedPaths:
-    """ASGI middleware: nothing under the protected prefixes without a valid session, and no file
-    route on the open buyer app."""
-
-    def __init__(self, app, sessions: Sessions, prefixes: Sequence[str] = PROTECTED) -> None:
-        self.app = app
-        self.sessions = sessions
-        self.prefixes = tuple(prefixes)
-
-    def _protected(self, path: str) -> str | None:
-        for prefix in self.prefixes:
-            if path == prefix or path.startswith(prefix + "/"):
-                return prefix
-        return None
-
-    async def __call__(self, scope, receive, send):
-        if scope["type"] not in ("http", "websocket"):
-            return await self.app(scope, receive, send)
-        path = scope.get("path", "")
-        prefix = self._protected(path)
-        if prefix is None and path.startswith(CLOSED_ON_OPEN_APP):
-            return await JSONResponse({"erreur": "introuvable"}, status_code=404)(scope, receive, send)
-        if prefix is None or self.sessions.user(_cookie(scope.get("headers", []))) is not None:
-            return await self.app(scope, receive, send)
-        if scope["type"] == "websocket":
-            return await send({"type": "websocket.close", "code": 4401})
-        if scope.get("method") in ("GET", "HEAD") and path in (prefix, prefix + "/"):
-            response = RedirectResponse(f"{LOGIN_PATH}?{urlencode({'suite': prefix + '/'})}", status_code=303)
-        else:
-            response = JSONResponse({"erreur": "connexion requise"}, status_code=401)
-        return await response(scope, receive, send)
-
-
-class SecurityHeaders:
-    """ASGI middleware adding `SECURITY_HEADERS` to every HTTP response."""
-
-    def __init__(self, app) -> None:
-        self.app = app
-
-    async def __call__(self, scope, receive, send):
-        if scope["type"] != "http":
-            return await self.app(scope, receive, send)
-
-        async def send_with_headers(message):
-            if message["type"] == "http.response.start":
-                names = {k.lower() for k, _ in message.get("headers", [])}
-                message = {**message, "headers": [*message.get("headers", []),
-                                                  *(h for h in SECURITY_HEADERS if h[0] not in names)]}
-            await send(message)
-
-        return await self.app(scope, receive, send_with_headers)
-
-
-# ---------------------------------------------------------------------- login page
-
-
-LOGIN_HTML = """<!doctype html>
-<html lang="fr"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-<title>Connexion — Guichet vert</title>
-<style>
-body {{ font-family: system-ui, sans-serif; background: #f4f7f4; margin: 0; }}
-main {{ max-width: 380px; margin: 10vh auto; background: #fff; padding: 2rem; border-radius: 12px;
-        box-shadow: 0 2px 12px rgba(0,0,0,.08); }}
-h1 {{ font-size: 1.4rem; color: #1f5f3a; }} label {{ display: block; margin-top: 1rem; }}
-input {{ width: 100%; padding: .6rem; margin-top: .3rem; box-sizing: border-box; font-size: 1rem; }}
-button {{ margin-top: 1.5rem; width: 100%; padding: .7rem; background: #1f7a4a; color: #fff; border: 0;
-          border-radius: 6px; font-size: 1rem; cursor: pointer; }}
-.erreur {{ color: #a61b1b; margin-top: 1rem; }} small {{ color: #555; }}
-</style></head>
-<body><main>
-<h1>Guichet vert — espace conseillers</h1>
-<p><small>Comptes créés par l'administrateur avec <code>guichet advisor add</code>.</small></p>
-<form method="post" action="{action}">
-<input type="hidden" name="suite" value="{suite}">
-<label for="nom">Nom de conseiller</label><input id="nom" name="nom" autocomplete="username" required>
-<label for="mot_de_passe">Mot de passe</label>
-<input id="mot_de_passe" name="mot_de_passe" type="password" autocomplete="current-password" required>
-<button type="submit" id="se-connecter">Se connecter</button>
-</form>
-{error}
-<p><small><a href="/">Retour à la page des acheteurs</a></small></p>
-</main></body></html>"""
-
-
-def _safe_next(target: str | None) -> str:
-    """Where to go after login: only our own protected pages (no open redirect)."""
-    target = target or ""
-    for prefix in PROTECTED:
-        if target in (prefix, prefix + "/"):
-            return prefix + "/"
-    return ADVISOR_PATH + "/"
-
-
-def _login_page(suite: str, error: str = "", status: int = 200) -> HTMLResponse:
-    block = f'<p class="erreur" role="alert">{html.escape(error)}</p>' if error else ""
-    return HTMLResponse(LOGIN_HTML.format(action=LOGIN_PATH, suite=html.escape(_safe_next(suite)), error=block),
-                        status_code=status, headers={"cache-control": "no-store"})
-
-
-def _is_https(request: Request) -> bool:
-    return request.url.scheme == "https" or request.headers.get("x-forwarded-proto", "").split(",")[0] == "https"
-
-
-def add_routes(app: FastAPI, desk: Desk, sessions: Sessions) -> None:
-    failures = RateLimit(LOGIN_FAILURES, LOGIN_WINDOW_S)
-
-    @app.get(LOGIN_PATH, response_class=HTMLResponse, include_in_schema=False)
-    def login_form(suite: str = "") -> HTMLResponse:
-        return _login_page(suite)
-
-    @app.post(LOGIN_PATH, include_in_schema=False)
-    def login(request: Request, nom: str = Form(""), mot_de_passe: str = Form(""), suite: str = Form("")):
-        address = request.client.host if request.client else "-"
-        try:
-            failures.check(address)
-        except RateLimited as exc:
-            return _login_page(suite, f"Trop de tentatives : réessayez dans {round(exc.retry_after / 60) or 1} min.",
-                               status=429)
-        if not desk.authenticate(nom, mot_de_passe):
-            try:
-                failures.hit(address)
-            except RateLimited:
-                pass
-            log.warning("failed advisor login for %r from %s", nom[:64], address)
-            return _login_page(suite, "Nom ou mot de passe incorrect.", status=401)
-        response = RedirectResponse(_safe_next(suite), status_code=303)
-        response.set_cookie(COOKIE, sessions.issue(nom.strip()), max_age=sessions.seconds, httponly=True,
-                            samesite="strict", secure=_is_https(request), path="/")
-        return response
-
-    @app.get(LOGOUT_PATH, include_in_schema=False)
-    def logout(request: Request):
-        sessions.revoke(request.cookies.get(COOKIE))
-        response = RedirectResponse(LOGIN_PATH, status_code=303)
-        response.delete_cookie(COOKIE, path="/")
-        return response
+def add_routes(app: FastAPI, desk: Desk, cookies: SessionCookies) -> None:
+    add_login_routes(app, desk, cookies)
 
     @app.get(EXPORT_PATH, include_in_schema=False)
     def export_topics(request: Request, periode: str = DEFAULT_PERIOD) -> Response:
         # Checked here too, so that the export stays private even without the middleware.
-        if sessions.user(request.cookies.get(COOKIE)) is None:
+        if cookies.user(request.cookies.get(COOKIE)) is None:
             return JSONResponse({"erreur": "connexion requise"}, status_code=401)
         if periode not in PERIODS:
             return JSONResponse({"erreur": f"période inconnue : {periode}"}, status_code=400)
@@ -340,14 +88,13 @@ def create_app(settings: Any, desk: Desk | None = None, limits: Limits | None = 
             enforcement alone).
     """
     desk = desk or Desk(settings, limits=limits or limits_from(settings))
-    secret = settings.session_secret.get_secret_value()
-    sessions = (Sessions(hashlib.sha256(secret.encode()).digest()) if secret
-                else Sessions.for_home(Path(settings.home)))
+    cookies = SessionCookies(key_of(settings), desk.review.sessions)
     app = FastAPI(title="Guichet vert", docs_url=None, redoc_url=None, openapi_url=None)
-    add_routes(app, desk, sessions)  # before the mounts, which would shadow /reseau/export
+    add_routes(app, desk, cookies)  # before the mounts, which would shadow /reseau/export
 
-    def current_advisor(request: Request) -> str | None:
-        return sessions.user(request.cookies.get(COOKIE))
+    async def current_advisor(request: Request) -> str | None:
+        known = request.scope.get("state", {}).get(ADVISOR_STATE)
+        return known or await anyio.to_thread.run_sync(cookies.user, request.cookies.get(COOKIE))
 
     common = dict(footer_links=[], run_history=False, show_error=True, max_file_size="1mb",
                   theme=gr.themes.Default(primary_hue="green", secondary_hue="emerald"),
@@ -359,10 +106,11 @@ def create_app(settings: Any, desk: Desk | None = None, limits: Limits | None = 
     page.queue(default_concurrency_limit=4, max_size=512)
     gr.mount_gradio_app(app, page, path="/", **common)  # last: "/" would shadow the others
     if guard:
-        app.add_middleware(ProtectedPaths, sessions=sessions)
+        app.add_middleware(ProtectedPaths, cookies=cookies)
     app.add_middleware(SecurityHeaders)
+    app.add_middleware(ForwardedHeaders, trusted=settings.trusted_proxies)  # outermost: the client first
     app.state.desk = desk
-    app.state.sessions = sessions
+    app.state.cookies = cookies
     return app
 
 
@@ -438,7 +186,10 @@ def serve(settings: Any, host: str | None = None, port: int | None = None, corpu
     shown = "127.0.0.1" if host in ("0.0.0.0", "::") else host
     print(f"Guichet vert : http://{shown}:{port}/ (acheteurs) · http://{shown}:{port}{ADVISOR_PATH}/ "
           f"(conseillers) · http://{shown}:{port}{NETWORK_PATH}/ (réseau)", file=sys.stderr, flush=True)
-    uvicorn.run(app, host=host, port=port, log_level="warning", timeout_graceful_shutdown=5)
+    # proxy_headers=False: uvicorn would believe X-Forwarded-For from 127.0.0.1; the app's own
+    # ForwardedHeaders believes it only from GUICHET_TRUSTED_PROXIES.
+    uvicorn.run(app, host=host, port=port, log_level="warning", timeout_graceful_shutdown=5, proxy_headers=False,
+                server_header=False)
 
 
 def main() -> None:

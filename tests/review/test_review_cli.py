@@ -12,7 +12,7 @@ from assistant.cli import cli
 from review_fixtures import FIXED_QUOTE, draft_from_fixed_passage, open_service
 
 COMMANDS = [
-    ["advisor"], ["advisor", "add"], ["advisor", "list"], ["review"], ["review", "submit"], ["review", "list"],
+    ["advisor"], ["advisor", "add"], ["advisor", "list"], ["advisor", "passwd"], ["advisor", "remove"], ["review"], ["review", "submit"], ["review", "list"],
     ["review", "show"], ["review", "claim"], ["review", "release"], ["review", "validate"], ["review", "reject"],
     ["review", "escalate"], ["review", "outbox"], ["review", "retry-outbox"], ["review", "drafts"], ["stats"], ["export"],
     ["import"], ["forget"],
@@ -167,6 +167,24 @@ def test_advisor_add_prompts_twice_or_reads_stdin(runner):
     listed = runner.invoke(cli, ["advisor", "list"])
     assert listed.output.split() == ["alice", "bob", "carol", "dave"], listed.output
     assert open_service().authenticate("dave", "autre secret").name == "dave"
+
+
+def test_advisor_passwd_and_remove_end_the_sessions(runner):
+    service = open_service()
+    alice, bob = service.sessions.open("alice"), service.sessions.open("bob")
+    result = runner.invoke(cli, ["advisor", "passwd", "alice"], input="nouveau secret\nnouveau secret\n")
+    assert result.exit_code == 0 and "1 session(s) ended" in result.output, result.output
+    assert "nouveau secret" not in result.output, "the password must not be echoed"
+    assert service.sessions.advisor(alice) is None and service.authenticate("alice", "nouveau secret")
+    _one_line_error(runner.invoke(cli, ["advisor", "passwd", "alice", "--password-stdin"], input="court\n"),
+                    "at least 8 characters")
+    _one_line_error(runner.invoke(cli, ["advisor", "passwd", "zoe", "--password-stdin"], input="assez long\n"),
+                    "unknown advisor 'zoe'")
+    result = runner.invoke(cli, ["advisor", "remove", "bob"])
+    assert result.exit_code == 0 and "advisor 'bob' removed; 1 session(s) ended" in result.output, result.output
+    assert service.sessions.advisor(bob) is None
+    assert runner.invoke(cli, ["advisor", "list"]).output.split() == ["alice"]
+    _one_line_error(runner.invoke(cli, ["advisor", "remove", "bob"]), "was removed")
 
 
 def test_forget_through_the_cli(runner):

@@ -179,3 +179,33 @@ def test_processes_starting_together_on_an_empty_database(home, server_url):
                               stderr=subprocess.PIPE, text=True) for _ in range(4)]
     outcomes = [p.communicate(timeout=120) + (p.returncode,) for p in procs]
     assert all(rc == 0 and out.strip() == "0" for out, _, rc in outcomes), outcomes
+
+
+def test_limits_and_sessions_are_shared_and_atomic_on_postgresql(pg):
+    """Eight connections taking one key's last hits at once: the advisory lock lets exactly the limit through."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from assistant.review.errors import RateLimited
+
+    services = [open_service() for _ in range(8)]
+    barrier = threading.Barrier(len(services))
+
+    def take(service):
+        barrier.wait(timeout=60)
+        try:
+            service.limits.take(("address:203.0.113.9", 3, 60.0))
+            return "ok"
+        except RateLimited:
+            return "limited"
+
+    try:
+        with ThreadPoolExecutor(len(services)) as pool:
+            outcomes = list(pool.map(take, services))
+        assert outcomes.count("ok") == 3, f"exactly the limit goes through: {outcomes}"
+        sid = services[0].sessions.open("alice")
+        assert services[1].sessions.advisor(sid) == "alice"
+        services[2].set_password("alice", "un nouveau secret")
+        assert services[3].sessions.advisor(sid) is None, "a password change ends the session for every process"
+    finally:
+        for service in services:
+            service.close()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import multiprocessing
+import re
 import subprocess
 import sys
 
@@ -112,8 +113,10 @@ def test_two_serve_processes_share_the_servers_and_the_advisor_sessions(servers)
                 process.terminate()
                 raise AssertionError(f"guichet serve at {url} did not start: {process.communicate(timeout=20)[0]}")
             assert httpx.get(f"{url}/", timeout=20).status_code == 200, f"buyer page of {url}"
-        login = httpx.post(f"{a}/connexion", data={"nom": "alice", "mot_de_passe": "un mot de passe assez long",
-                                                   "suite": "/conseiller/"}, timeout=20)
+        with httpx.Client(base_url=a, timeout=20) as browser:
+            token = re.search(r'name="jeton" value="([^"]+)"', browser.get("/connexion").text).group(1)
+            login = browser.post("/connexion", data={"nom": "alice", "mot_de_passe": "un mot de passe assez long",
+                                                     "suite": "/conseiller/", "jeton": token})
         assert login.status_code == 303, f"login through A: {login.status_code} {login.text[:200]}"
         cookies = dict(login.cookies)
         assert httpx.get(f"{b}/conseiller/", timeout=20).status_code == 303, "B asks a stranger to log in"

@@ -8,19 +8,11 @@ server or desk gets its own review database and nothing leaks between tests.
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
-import httpx
 import pytest
-from argon2 import PasswordHasher
-
-from support import free_port
-from ui_fixtures import PASSWORD, ROOT, copy_index, settings_for
+from ui_fixtures import FAST_HASHER, PASSWORD, ROOT, Server, copy_index, settings_for, start_server, stop_server
 
 CORPUS_FILES = (
     ROOT / "corpus" / "guides" / "exiger-un-label.md",
@@ -31,8 +23,6 @@ CORPUS_FILES = (
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
-#: Real argon2id with small costs (the server verifies with whatever parameters the hash carries).
-FAST_HASHER = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
 
 
 @pytest.fixture(scope="session")
@@ -51,7 +41,7 @@ def desk(index_template, tmp_path):
     """A Desk (service layer) on its own copy of the index, with a fast password hasher."""
     from assistant.review.service import ReviewService
     from assistant.ui.desk import Desk
-    from assistant.ui.ratelimit import Limits
+    from assistant.review.limits import Limits
 
     home = copy_index(index_template, tmp_path / "desk-home")
     settings = settings_for(home)
@@ -64,69 +54,6 @@ def desk(index_template, tmp_path):
     d.review.add_advisor("bob", PASSWORD)
     yield d
     d.close()
-
-
-@dataclass
-class Server:
-    """The real app running in a subprocess."""
-
-    url: str
-    home: Path
-    process: subprocess.Popen
-    log: Path
-
-    def service(self):
-        from assistant.review.service import ReviewService
-
-        return ReviewService(settings_for(self.home), password_hasher=FAST_HASHER)
-
-    def ask(self, question: str, email: str = "", organisation: str = "", timeout: float = 60.0) -> list:
-        """A buyer question through the public API (plain HTTP); returns the endpoint's outputs."""
-        with httpx.Client(base_url=self.url, timeout=timeout) as client:
-            event = client.post("/gradio_api/call/poser", json={"data": [question, email, organisation]})
-            event.raise_for_status()
-            with client.stream("GET", f"/gradio_api/call/poser/{event.json()['event_id']}") as stream:
-                kind = None
-                for line in stream.iter_lines():
-                    if line.startswith("event:"):
-                        kind = line.split(":", 1)[1].strip()
-                    elif line.startswith("data:") and kind in ("complete", "error"):
-                        import json
-
-                        data = json.loads(line.split(":", 1)[1])
-                        assert kind == "complete", f"the buyer endpoint failed: {data}"
-                        return data
-        raise AssertionError("the buyer endpoint closed without a result")
-
-
-def start_server(home: Path, *extra: str) -> Server:
-    port = free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("GUICHET_")}
-    env.update(GUICHET_HOME=str(home), GRADIO_ANALYTICS_ENABLED="False", PYTHONUNBUFFERED="1")
-    log = home / "server.log"
-    out = log.open("w")
-    process = subprocess.Popen([sys.executable, "-m", "assistant", "serve", "--port", str(port), *extra],
-                               cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise AssertionError(f"the app exited with {process.returncode}:\n{log.read_text()}")
-        try:
-            if httpx.get(f"{url}/sante", timeout=2).status_code == 200:
-                return Server(url, home, process, log)
-        except httpx.HTTPError:
-            time.sleep(0.3)
-    process.kill()
-    raise AssertionError(f"the app did not answer within 120 s:\n{log.read_text()}")
-
-
-def stop_server(server: Server) -> None:
-    server.process.terminate()
-    try:
-        server.process.wait(timeout=15)
-    except subprocess.TimeoutExpired:
-        server.process.kill()
 
 
 @pytest.fixture(scope="module")

@@ -9,10 +9,10 @@ import pytest
 from ui_fixtures import PASSWORD, ROOT, settings_for
 
 from assistant.records import Draft
-from assistant.review.errors import Conflict, InvalidInput, UnknownThread
+from assistant.review.errors import Conflict, InvalidInput, RateLimited, UnknownThread
+from assistant.review.limits import Limits
 from assistant.review.store import utcnow
 from assistant.ui.desk import Desk
-from assistant.ui.ratelimit import Limits, RateLimited
 from assistant.ui.server import first_start
 
 LABEL_QUESTION = "Puis-je exiger un label précis dans mon marché ?"

@@ -13,7 +13,6 @@ from assistant.review import errors
 from assistant.review.views import QuestionDetail, ShownPassage, Source, StoredDraft, ThreadMessage, ThreadView
 from assistant.ui import render
 from assistant.ui.desk import Resource
-from assistant.ui.ratelimit import RateLimited
 
 PAYLOADS = [
     "<img src=x onerror=alert(1)>",
@@ -95,7 +94,7 @@ def test_chat_messages_show_answers_sources_and_status():
 
 
 @pytest.mark.parametrize("exc, expected", [
-    (RateLimited(5, 60, 12.4), "réessayez dans 12 s"),
+    (errors.RateLimited(12.4), "réessayez dans 12 s"),
     (errors.UnknownThread("unknown thread or question"), "lien de suivi n'est pas valide"),
     (errors.Conflict("question 3 is claimed by bob until 14:05 UTC: wait"), "prise par bob jusqu'à 14:05 UTC"),
     (errors.Conflict("question 3 changed since you opened it (version 4, now 5): reload it"), "version 4, maintenant 5"),

@@ -7,14 +7,19 @@ session middleware, to record what Gradio 6 enforces by itself.
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 from urllib.parse import parse_qs, urlsplit
 
 import httpx
 import pytest
 from ui_fixtures import PASSWORD, copy_index, settings_for
+from web_client import login, logout
 from fastapi.testclient import TestClient
 
-from assistant.ui.server import COOKIE, PROTECTED, Sessions, create_app
+from assistant.review.service import ReviewService
+from assistant.review.store import utcnow
+from assistant.ui.auth import COOKIE, CSRF_COOKIE, PROTECTED, SessionCookies
+from assistant.ui.server import create_app
 
 #: Requests a client could make to a protected app: pages, Gradio's API, files, uploads, streams.
 REQUESTS = [
@@ -63,10 +68,6 @@ def _refused(response: httpx.Response, prefix: str) -> bool:
         parse_qs(location.query) == {"suite": [prefix + "/"]}
 
 
-def _login(client: httpx.Client, name: str = "alice", password: str = PASSWORD, suite: str = "/conseiller/"):
-    return client.post("/connexion", data={"nom": name, "mot_de_passe": password, "suite": suite})
-
-
 @pytest.mark.parametrize("prefix", PROTECTED)
 @pytest.mark.parametrize("method, template, body", REQUESTS)
 def test_protected_routes_refuse_anonymous_requests(server, prefix, method, template, body):
@@ -80,14 +81,22 @@ def test_protected_routes_refuse_anonymous_requests(server, prefix, method, temp
 
 def test_session_cookies_must_be_signed_by_the_server_and_fresh(server):
     key = (server.home / "ui-session.key").read_bytes()
-    good, expired = Sessions(key).issue("alice"), Sessions(key, hours=-1).issue("alice")
-    other_key = Sessions(b"k" * 32).issue("alice")
-    tampered = good.rsplit(":", 1)[0] + ":" + "0" * 64
-    bob = Sessions(key).issue("bob")
-    renamed = "YWxpY2U" + bob[bob.index(":"):]  # alice's name on bob's signature
+    service = server.service()
+    past = ReviewService(settings_for(server.home), clock=lambda: utcnow() - timedelta(hours=11))
+    try:
+        cookies = SessionCookies(key, service.sessions)
+        good, bobs = cookies.issue("alice"), cookies.issue("bob")
+        expired = SessionCookies(key, past.sessions).issue("alice")  # opened 11 h ago: over its 10 h
+        other_key = SessionCookies(b"k" * 32, service.sessions).issue("alice")  # a real session, wrong key
+    finally:
+        past.close()
+        service.close()
+    session_id = good.split(".")[0]
+    tampered = session_id + "." + "0" * 64
+    swapped = session_id + "." + bobs.split(".")[1]  # bob's signature on alice's session
     with httpx.Client(base_url=server.url, timeout=10) as client:
         assert client.get("/conseiller/config", headers=_cookie(good)).status_code == 200
-        for token in (expired, other_key, tampered, renamed, "", "a:b:c:d", "%00" * 4):
+        for token in (expired, other_key, tampered, swapped, session_id, "", "a.b", "%00" * 4):
             response = client.get("/conseiller/config", headers=_cookie(token))
             assert response.status_code == 401, f"token {token!r} was accepted"
 
@@ -96,19 +105,25 @@ def test_login_logout_and_cookie_attributes(server):
     with httpx.Client(base_url=server.url, timeout=30) as client:
         page = client.get("/connexion")
         assert page.status_code == 200 and 'lang="fr"' in page.text and "Se connecter" in page.text
-        wrong = _login(client, password="mauvais mot de passe")
+        wrong = login(client, password="mauvais mot de passe")
         assert wrong.status_code == 401 and "Nom ou mot de passe incorrect." in wrong.text
-        unknown = _login(client, name="mallory")
+        unknown = login(client, name="mallory")
         assert unknown.status_code == 401 and unknown.text == wrong.text, "same answer for unknown names"
         assert COOKIE not in client.cookies
-        ok = _login(client, suite="/reseau/")
+        ok = login(client, suite="/reseau/")
         assert ok.status_code == 303 and ok.headers["location"] == "/reseau/"
         cookie = ok.headers["set-cookie"].lower()
         assert "httponly" in cookie and "samesite=strict" in cookie and "max-age=" in cookie, cookie
         assert client.get("/conseiller/config").status_code == 200
         assert client.get("/reseau/gradio_api/info").status_code == 200
         token = client.cookies[COOKIE]
-        out = client.get("/deconnexion")
+        csrf = [c for c in ok.headers.get_list("set-cookie") if c.startswith(CSRF_COOKIE)] or \
+            [c for c in page.headers.get_list("set-cookie") if c.startswith(CSRF_COOKIE)]
+        assert csrf and "httponly" in csrf[0].lower() and "samesite=strict" in csrf[0].lower(), csrf
+        shown = client.get("/deconnexion")
+        assert shown.status_code == 200 and "se-deconnecter" in shown.text, "GET only shows the logout button"
+        assert client.get("/conseiller/config").status_code == 200, "a GET never logs out"
+        out = logout(client)
         assert out.status_code == 303 and out.headers["location"] == "/connexion"
         client.cookies.clear()
         replay = client.get("/conseiller/config", headers=_cookie(token))
@@ -118,7 +133,7 @@ def test_login_logout_and_cookie_attributes(server):
 @pytest.mark.parametrize("suite", ["https://pirate.example/", "//pirate.example", "/conseiller/../../x", "/"])
 def test_login_never_redirects_elsewhere(server, suite):
     with httpx.Client(base_url=server.url, timeout=30) as client:
-        response = _login(client, suite=suite)
+        response = login(client, suite=suite)
         assert response.status_code == 303 and response.headers["location"] == "/conseiller/", \
             f"suite={suite!r} redirected to {response.headers.get('location')}"
 
@@ -149,7 +164,7 @@ def test_the_open_app_serves_no_file(server, method, path):
 
 def test_topics_export_needs_a_login_and_leaves_no_file(server):
     with httpx.Client(base_url=server.url, timeout=30) as client:
-        assert _login(client).status_code == 303
+        assert login(client).status_code == 303
         response = client.get("/reseau/export/sujets.csv", params={"periode": "Depuis le début"})
         assert response.status_code == 200 and response.headers["content-type"].startswith("text/csv")
         assert "attachment" in response.headers["content-disposition"]
@@ -184,7 +199,8 @@ def bare_app(index_template, tmp_path_factory):
     home = copy_index(index_template, tmp_path_factory.mktemp("bare-home"))
     app = create_app(settings_for(home), guard=False)
     app.state.desk.review.add_advisor("alice", PASSWORD)
-    with TestClient(app) as client:
+    app.state.desk.review.add_advisor("bob", PASSWORD)
+    with TestClient(app, follow_redirects=False) as client:
         yield client
 
 
@@ -219,9 +235,11 @@ def test_gradio_alone_leaves_harmless_routes_open(bare_app):
                          json={"event_id": "x", "session_hash": "x", "fn_index": 0}).status_code == 200
 
 
-def test_login_is_throttled_per_address(bare_app):
-    for _ in range(10):
-        assert _login(bare_app, password="mauvais mot de passe").status_code == 401
-    blocked = _login(bare_app)
-    assert blocked.status_code == 429 and "Trop de tentatives" in blocked.text, \
-        "after 10 failures even the right password waits"
+def test_login_is_throttled_per_account(bare_app):
+    for _ in range(5):
+        assert login(bare_app, password="mauvais mot de passe").status_code == 401
+    blocked = login(bare_app)
+    assert blocked.status_code == 429 and "Trop de tentatives pour ce compte" in blocked.text, \
+        "after 5 failures even the right password waits"
+    assert int(blocked.headers["retry-after"]) >= 1
+    assert login(bare_app, name="bob").status_code == 303, "another account is not held up"

@@ -3,14 +3,26 @@ resolve to another test package's conftest.py, whichever was imported first)."""
 
 from __future__ import annotations
 
+import json
+import os
 import shutil
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
 from pathlib import Path
+
+import httpx
+from argon2 import PasswordHasher
+from support import free_port
 
 from assistant.config import Settings
 
 ROOT = Path(__file__).resolve().parents[2]
 #: Password of the advisors the fixtures create.
 PASSWORD = "mot-de-passe-de-test"
+#: Real argon2id with small costs (the server verifies with whatever parameters the hash carries).
+FAST_HASHER = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
 
 
 def settings_for(home: Path) -> Settings:
@@ -20,3 +32,70 @@ def settings_for(home: Path) -> Settings:
 def copy_index(template: Path, home: Path) -> Path:
     shutil.copytree(template, home, dirs_exist_ok=True)
     return home
+
+
+@dataclass
+class Server:
+    """The real app running in a subprocess."""
+
+    url: str
+    home: Path
+    process: subprocess.Popen
+    log: Path
+
+    def service(self):
+        from assistant.review.service import ReviewService
+
+        return ReviewService(settings_for(self.home), password_hasher=FAST_HASHER)
+
+    def ask(self, question: str, email: str = "", organisation: str = "", timeout: float = 60.0) -> list:
+        """A buyer question through the public API (plain HTTP); returns the endpoint's outputs."""
+        return call_poser(self.url, [question, email, organisation], timeout=timeout)
+
+
+def call_poser(url: str, data: list, headers: dict[str, str] | None = None, timeout: float = 60.0) -> list:
+    """The buyer endpoint /poser through Gradio's call API; returns its outputs."""
+    with httpx.Client(base_url=url, timeout=timeout, headers=headers) as client:
+        event = client.post("/gradio_api/call/poser", json={"data": data})
+        event.raise_for_status()
+        with client.stream("GET", f"/gradio_api/call/poser/{event.json()['event_id']}") as stream:
+            kind = None
+            for line in stream.iter_lines():
+                if line.startswith("event:"):
+                    kind = line.split(":", 1)[1].strip()
+                elif line.startswith("data:") and kind in ("complete", "error"):
+                    data = json.loads(line.split(":", 1)[1])
+                    assert kind == "complete", f"the buyer endpoint failed: {data}"
+                    return data
+    raise AssertionError("the buyer endpoint closed without a result")
+
+
+def start_server(home: Path, *extra: str, env: dict[str, str] | None = None, log_name: str = "server.log") -> Server:
+    """`guichet serve` on a free port with GUICHET_HOME=home and the `env` variables on top."""
+    port = free_port()
+    variables = {k: v for k, v in os.environ.items() if not k.startswith("GUICHET_")}
+    variables.update(GUICHET_HOME=str(home), GRADIO_ANALYTICS_ENABLED="False", PYTHONUNBUFFERED="1", **(env or {}))
+    log = home / log_name
+    out = log.open("a")
+    process = subprocess.Popen([sys.executable, "-m", "assistant", "serve", "--port", str(port), *extra],
+                               cwd=ROOT, env=variables, stdout=out, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise AssertionError(f"the app exited with {process.returncode}:\n{log.read_text()}")
+        try:
+            if httpx.get(f"{url}/sante", timeout=2).status_code == 200:
+                return Server(url, home, process, log)
+        except httpx.HTTPError:
+            time.sleep(0.3)
+    process.kill()
+    raise AssertionError(f"the app did not answer within 120 s:\n{log.read_text()}")
+
+
+def stop_server(server: Server) -> None:
+    server.process.terminate()
+    try:
+        server.process.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        server.process.kill()
