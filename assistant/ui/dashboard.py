@@ -9,6 +9,7 @@ Example:
 
 from __future__ import annotations
 
+import unicodedata
 from urllib.parse import urlencode
 
 import gradio as gr
@@ -69,7 +70,9 @@ def topics_frame(groups: list[topics.Group]) -> pd.DataFrame:
 
 
 def export_filename(period: str) -> str:
-    slug = "".join(c if c.isalnum() else "-" for c in period.lower()).strip("-")
+    """An ASCII file name (an HTTP header carries it): 'Depuis le début' → sujets-recurrents-depuis-le-debut.csv."""
+    ascii_period = unicodedata.normalize("NFKD", period).encode("ascii", "ignore").decode()
+    slug = "".join(c if c.isalnum() else "-" for c in ascii_period.lower()).strip("-")
     return f"sujets-recurrents-{slug}.csv"
 
 

