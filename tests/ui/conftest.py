@@ -12,7 +12,17 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from ui_fixtures import FAST_HASHER, PASSWORD, ROOT, Server, copy_index, settings_for, start_server, stop_server
+from ui_fixtures import (
+    FAST_HASHER,
+    PASSWORD,
+    ROOT,
+    Server,
+    copy_index,
+    forget_limits,
+    settings_for,
+    start_server,
+    stop_server,
+)
 
 CORPUS_FILES = (
     ROOT / "corpus" / "guides" / "exiger-un-label.md",
@@ -57,8 +67,9 @@ def desk(index_template, tmp_path):
 
 
 @pytest.fixture(scope="module")
-def server(index_template, tmp_path_factory) -> Iterator[Server]:
-    """The real app (`guichet serve`) on a free port, its own data directory, two advisors."""
+def server_process(index_template, tmp_path_factory) -> Iterator[Server]:
+    """The real app (`guichet serve`) on a free port, its own data directory, two advisors
+    (shared by a module's tests: use `server`)."""
     home = copy_index(index_template, tmp_path_factory.mktemp("server-home"))
     srv = start_server(home, "--no-ingest", "--questions-per-minute", "5", "--questions-per-minute-per-address", "0")
     service = srv.service()
@@ -67,6 +78,13 @@ def server(index_template, tmp_path_factory) -> Iterator[Server]:
     service.close()
     yield srv
     stop_server(srv)
+
+
+@pytest.fixture
+def server(server_process) -> Server:
+    """The module's app, with no rate-limit hit and no failed login left by an earlier test."""
+    forget_limits(server_process.home)
+    return server_process
 
 
 _SHOTS: list[Path] = []

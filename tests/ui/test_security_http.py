@@ -14,7 +14,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import httpx
 import pytest
-from ui_fixtures import PASSWORD, copy_index, settings_for
+from ui_fixtures import PASSWORD, copy_index, forget_limits, settings_for
 from web_client import login, logout
 from fastapi.testclient import TestClient
 
@@ -197,14 +197,23 @@ def test_buyer_rate_limit_per_session_over_http(server):
 
 
 @pytest.fixture(scope="module")
-def bare_app(index_template, tmp_path_factory):
-    """The app in-process WITHOUT the session middleware: what Gradio enforces on its own."""
+def bare_app_module(index_template, tmp_path_factory):
+    """The app in-process WITHOUT the session middleware (shared by the module: use `bare_app`)."""
     home = copy_index(index_template, tmp_path_factory.mktemp("bare-home"))
     app = create_app(settings_for(home), guard=False)
     app.state.desk.review.add_advisor("alice", PASSWORD)
     app.state.desk.review.add_advisor("bob", PASSWORD)
     with TestClient(app, follow_redirects=False) as client:
         yield client
+
+
+@pytest.fixture
+def bare_app(bare_app_module):
+    """What Gradio enforces on its own; no failed login left by an earlier test, no cookie."""
+    forget_limits(bare_app_module.app.state.desk.settings.home)
+    bare_app_module.cookies.clear()
+    yield bare_app_module
+    bare_app_module.cookies.clear()
 
 
 #: Gradio 6.31 refuses these without a login by itself (its `login_check` dependency).

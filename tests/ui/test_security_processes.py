@@ -16,7 +16,7 @@ import httpx
 import psutil
 import pytest
 from argon2 import PasswordHasher
-from ui_fixtures import PASSWORD, ROOT, copy_index, start_server, stop_server
+from ui_fixtures import PASSWORD, ROOT, copy_index, forget_limits, start_server, stop_server
 from web_client import ask, login, logout, session_of
 
 from assistant.review.accounts import FREE_FAILURES
@@ -69,7 +69,7 @@ class Pair:
 
 
 @pytest.fixture(scope="module")
-def pair(index_template, tmp_path_factory):
+def pair_processes(index_template, tmp_path_factory):
     """Two app processes; alice and bob with real-cost argon2id hashes (`guichet advisor add`)."""
     home = copy_index(index_template, tmp_path_factory.mktemp("shared-home"))
     for name in ("alice", "bob"):
@@ -78,6 +78,13 @@ def pair(index_template, tmp_path_factory):
     processes = Pair(home)
     yield processes
     processes.stop()
+
+
+@pytest.fixture
+def pair(pair_processes):
+    """The module's two processes, with no failed login and no question counted by an earlier test."""
+    forget_limits(pair_processes.home)
+    return pair_processes
 
 
 def logged_in(url: str, name: str = "alice") -> httpx.Client:

@@ -34,6 +34,25 @@ def copy_index(template: Path, home: Path) -> Path:
     return home
 
 
+def forget_limits(home: Path) -> None:
+    """Delete every rate-limit hit and failed login in home's review database.
+
+    The limits live in the database every process of that home shares, so an app that several
+    tests share would otherwise carry one test's wrong logins or questions into the next one.
+    """
+    from sqlalchemy import delete
+
+    from assistant.review.models import LimitHitRow
+    from assistant.review.service import ReviewService
+
+    service = ReviewService(settings_for(home))
+    try:
+        with service.store.write() as session:
+            session.execute(delete(LimitHitRow))
+    finally:
+        service.close()
+
+
 @dataclass
 class Server:
     """The real app running in a subprocess."""
