@@ -2,10 +2,12 @@
 
 Prints pages/s, chunks/s, tokens embedded per second, the share of time spent embedding, peak
 RSS, the unchanged re-run's time, and the embedder's raw throughput on the same chunks (so the
-pipeline's own overhead is visible).
+pipeline's own overhead is visible). With --without-windows, the same corpus is ingested a
+second time into another empty home with the window vectors not stored (as before the learned
+ranker), and the ratio of the two times is printed.
 
 Usage:
-    python benchmarks/bench_ingest.py [CORPUS_DIR]     # default: ../shared/corpus/minumeco
+    python benchmarks/bench_ingest.py [CORPUS_DIR] [--without-windows]   # default: ../shared/corpus/minumeco
 """
 
 from __future__ import annotations
@@ -40,8 +42,37 @@ class TimedEmbedder:
         return self.inner.embed_query(text)
 
 
+class WithoutWindows:
+    """Wraps the vector store to drop the window vectors, as ingestion did before they were kept."""
+
+    def __init__(self, inner) -> None:
+        self.inner = inner
+
+    def upsert(self, ids, vectors, metadatas, windows=None):
+        self.inner.upsert(ids, vectors, metadatas)
+
+    def __getattr__(self, name):
+        return getattr(self.inner, name)
+
+
+def timed_ingest(corpus: Path, keep_windows: bool) -> float:
+    from assistant.config import get_settings
+    from assistant.ingest.pipeline import Ingestor
+    from assistant.store.index import KnowledgeIndex
+
+    with tempfile.TemporaryDirectory() as home:
+        index = KnowledgeIndex(get_settings(home=Path(home)))
+        index.embedder.warm_up()
+        if not keep_windows:
+            index.vectors = WithoutWindows(index.vectors)
+        start = time.perf_counter()
+        Ingestor(index).ingest([corpus])
+        return time.perf_counter() - start
+
+
 def main() -> None:
-    corpus = Path(sys.argv[1]) if len(sys.argv) > 1 else ROOT.parent / "shared" / "corpus" / "minumeco"
+    args = [a for a in sys.argv[1:] if not a.startswith("--")]
+    corpus = Path(args[0]) if args else ROOT.parent / "shared" / "corpus" / "minumeco"
     from assistant.config import get_settings
     from assistant.embeddings.factory import make_embedder
     from assistant.embeddings.windows import embed_chunks, windows
@@ -88,6 +119,11 @@ def main() -> None:
     print(f"unchanged re-run: {second:.2f} s ({100 * second / first:.1f} % of the first run), "
           f"unchanged files {again.unchanged}, embedded {again.embedded}")
     print(f"peak RSS: {rss_mb:.0f} MB")
+    if "--without-windows" in sys.argv:
+        without = timed_ingest(corpus, keep_windows=False)
+        again = timed_ingest(corpus, keep_windows=True)
+        print(f"ingest with window vectors stored: {again:.1f} s, without: {without:.1f} s, "
+              f"ratio {again / without:.2f} (first run above: {first:.1f} s)")
 
 
 if __name__ == "__main__":

@@ -4,7 +4,8 @@ A 900-character chunk often covers two or three ideas; embedded whole by a small
 its vector sits between them and matches no question well. Each chunk is therefore cut into
 windows of about `WINDOW_CHARS` characters (the heading path repeated in front of each), the
 windows are embedded, and the chunk keeps the normalised mean of their vectors: still one vector
-per chunk, so the store, the fusion and the lexical index are unchanged.
+per chunk for the nearest-neighbour search. The window vectors are kept beside it: the
+second-stage ranker scores a candidate by its best window too (`assistant.retrieval.ranker`).
 
 Measured on ../shared/evals/dev-questions.yaml over ../shared/corpus/minumeco (dense alone,
 hit@5 / MRR@10): whole chunks 0.60 / 0.50, mean of 350-character windows 0.70 / 0.63; in the
@@ -19,6 +20,7 @@ Example:
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Sequence
 
 import numpy as np
@@ -33,7 +35,7 @@ WINDOW_CHARS = 350
 #: Shorter pieces (a chunk's trailing words) are left out of the mean when the chunk has others.
 MIN_WINDOW_CHARS = 40
 #: Recorded with the embedder's name in the index: vectors made another way do not mix.
-SCHEME = f"mean of {WINDOW_CHARS}-char windows"
+SCHEME = f"mean of {WINDOW_CHARS}-char windows, windows kept"
 
 _splitter = RecursiveCharacterTextSplitter(chunk_size=WINDOW_CHARS, chunk_overlap=WINDOW_CHARS // 6,
                                            separators=["\n\n", "\n", ". ", " ", ""])
@@ -45,7 +47,7 @@ def vector_space(embedder: Embedder) -> str:
     Example:
         >>> class E: name = "e5-small"
         >>> vector_space(E())
-        'e5-small, mean of 350-char windows'
+        'e5-small, mean of 350-char windows, windows kept'
     """
     return f"{embedder.name}, {SCHEME}"
 
@@ -72,25 +74,41 @@ def windows(chunk: Chunk) -> list[str]:
     return [f"{chunk.heading}\n{piece}" if chunk.heading else piece for piece in kept]
 
 
-def embed_chunks(embedder: Embedder, chunks: Sequence[Chunk]) -> np.ndarray:
-    """One L2-normalised vector per chunk: the mean of its windows' vectors.
+@dataclass(frozen=True)
+class ChunkVectors:
+    """What `embed_chunks` makes for a batch of chunks.
+
+    Args:
+        vectors: (chunks, dim) L2-normalised chunk vectors, the mean of each chunk's windows.
+        windows: One (windows, dim) array of L2-normalised window vectors per chunk.
+    """
+
+    vectors: np.ndarray
+    windows: tuple[np.ndarray, ...]
+
+
+def embed_chunks(embedder: Embedder, chunks: Sequence[Chunk]) -> ChunkVectors:
+    """One L2-normalised vector per chunk (the mean of its windows' vectors), and the windows'.
 
     All windows of all the chunks go to the embedder in one call (batching is the caller's).
 
     Example:
-        >>> embed_chunks(make_embedder("e5-small"), chunks).shape   # doctest: +SKIP
+        >>> embed_chunks(make_embedder("e5-small"), chunks).vectors.shape   # doctest: +SKIP
         (32, 384)
     """
     texts: list[str] = []
-    owners: list[int] = []
-    for n, chunk in enumerate(chunks):
-        found = windows(chunk)
-        texts.extend(found)
-        owners.extend([n] * len(found))
+    bounds = [0]
+    for chunk in chunks:
+        texts.extend(windows(chunk))
+        bounds.append(len(texts))
     vectors = np.asarray(embedder.embed_passages(texts), dtype=np.float32)
     if not chunks:
-        return vectors  # every embedder returns an empty (0, dim) matrix for no text
-    sums = np.zeros((len(chunks), vectors.shape[1]), dtype=np.float32)
-    np.add.at(sums, np.asarray(owners), vectors)
-    norms = np.linalg.norm(sums, axis=1, keepdims=True)
-    return sums / np.where(norms > 0, norms, 1.0)
+        return ChunkVectors(vectors, ())  # every embedder returns an empty (0, dim) matrix for no text
+    parts = tuple(vectors[a:b] for a, b in zip(bounds, bounds[1:]))
+    return ChunkVectors(np.stack([normalised(part.sum(axis=0)) for part in parts]), parts)
+
+
+def normalised(vector: np.ndarray) -> np.ndarray:
+    """The vector scaled to unit length (a zero vector stays zero)."""
+    norm = float(np.linalg.norm(vector))
+    return vector / norm if norm > 0 else vector

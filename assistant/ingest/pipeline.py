@@ -187,9 +187,9 @@ class Ingestor:
         batch = self.settings.embed_batch_size
         for i in range(0, len(todo), batch):
             part = todo[i:i + batch]
-            vectors = embed_chunks(self.index.embedder, part)
-            self.index.vectors.upsert([c.id for c in part], vectors,
-                                      [{"kind": c.kind, "source": c.source} for c in part])
+            made = embed_chunks(self.index.embedder, part)
+            self.index.vectors.upsert([c.id for c in part], made.vectors,
+                                      [{"kind": c.kind, "source": c.source} for c in part], made.windows)
             self.progress.embedding(min(i + batch, len(todo)), len(todo))
         return len(todo)
 

@@ -22,9 +22,12 @@ class VectorStore(Protocol):
 
     embedder: str
 
-    def upsert(self, ids: Sequence[str], vectors: np.ndarray,
-               metadatas: Sequence[Mapping[str, str]]) -> None:
-        """Insert or replace the vectors of these chunk ids."""
+    def upsert(self, ids: Sequence[str], vectors: np.ndarray, metadatas: Sequence[Mapping[str, str]],
+               windows: Sequence[np.ndarray] | None = None) -> None:
+        """Insert or replace the vectors of these chunk ids, with each chunk's window vectors."""
+
+    def windows_of(self, ids: Sequence[str]) -> dict[str, np.ndarray]:
+        """{chunk id: its window vectors, one per row} for the stored ids among `ids`."""
 
     def delete(self, ids: Sequence[str]) -> None:
         """Remove these chunk ids (unknown ids are ignored)."""

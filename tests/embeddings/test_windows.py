@@ -8,6 +8,7 @@ from assistant.embeddings.factory import make_embedder
 from assistant.embeddings.windows import WINDOW_CHARS, embed_chunks, vector_space, windows
 from assistant.errors import IndexMismatch
 from assistant.records import Chunk
+from assistant.store.catalog import Catalog
 from assistant.store.index import KnowledgeIndex
 
 LONG = ("Le don de matériel informatique aux associations est possible quand la valeur unitaire "
@@ -48,8 +49,11 @@ def test_a_chunk_without_title_or_section_has_bare_windows():
 def test_chunk_vector_is_the_normalised_mean_of_its_window_vectors(e5):
     short = Chunk("s", "Le label EPEAT a trois niveaux : bronze, argent et or.", "/g.md", "Guide")
     long = Chunk("l", LONG, "/g.md", "Guide", section="Fin de vie")
-    vectors = embed_chunks(e5, [short, long])
+    made = embed_chunks(e5, [short, long])
+    vectors = made.vectors
     assert vectors.shape == (2, 384)
+    assert [w.shape for w in made.windows] == [(1, 384), (len(windows(long)), 384)], "one row per window"
+    assert np.allclose(made.windows[1], e5.embed_passages(windows(long)), atol=1e-5), "the windows' own vectors"
     assert np.allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-5)
     assert np.allclose(vectors[0], e5.embed_passages([short.index_text])[0], atol=1e-5)
     mean = e5.embed_passages(windows(long)).mean(axis=0)
@@ -59,14 +63,19 @@ def test_chunk_vector_is_the_normalised_mean_of_its_window_vectors(e5):
 
 
 def test_no_chunks_give_an_empty_matrix(e5):
-    assert embed_chunks(e5, []).shape == (0, 384)
+    made = embed_chunks(e5, [])
+    assert made.vectors.shape == (0, 384) and made.windows == ()
 
 
 def test_an_index_whose_vectors_were_made_another_way_is_refused_with_the_fix(isolated_home, e5):
     settings = Settings()
     index = KnowledgeIndex(settings, e5)
-    assert index.catalog.get_meta("embedder") == vector_space(e5) == "e5-small, mean of 350-char windows"
-    index.catalog.set_meta("embedder", "e5-small")  # what versions before window pooling recorded
+    assert index.catalog.get_meta("embedder") == vector_space(e5) == \
+        "e5-small, mean of 350-char windows, windows kept"
     index.close()
-    with pytest.raises(IndexMismatch, match=r"made as 'e5-small'.*--rebuild PATH.*re-embed"):
-        KnowledgeIndex(settings, e5)
+    for older in ("e5-small", "e5-small, mean of 350-char windows"):  # before window means; before kept windows
+        catalog = Catalog(settings.catalog_path)
+        catalog.set_meta("embedder", older)
+        catalog.close()
+        with pytest.raises(IndexMismatch, match=rf"made as '{older}'.*--rebuild PATH.*re-embed"):
+            KnowledgeIndex(settings, e5)

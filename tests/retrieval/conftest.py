@@ -9,6 +9,7 @@ import pytest
 
 from assistant.config import Settings
 from assistant.embeddings.factory import make_embedder
+from assistant.embeddings.windows import embed_chunks
 from assistant.records import Chunk, chunk_id
 from assistant.retrieval.analysis import ANALYZER_VERSION, FrenchAnalyzer
 from assistant.store.catalog import Catalog
@@ -82,8 +83,9 @@ class SmallIndex:
 def add_chunks(catalog: Catalog, store: ChromaStore, embedder, chunks: list[Chunk]) -> None:
     """Store chunks the way ingestion does: vectors first, then the file's catalog rows."""
     analyzer = FrenchAnalyzer()
-    store.upsert([c.id for c in chunks], embedder.embed_passages([c.index_text for c in chunks]),
-                 [{"kind": c.kind, "source": c.source} for c in chunks])
+    made = embed_chunks(embedder, chunks)
+    store.upsert([c.id for c in chunks], made.vectors, [{"kind": c.kind, "source": c.source} for c in chunks],
+                 made.windows)
     by_file: dict[str, list[Chunk]] = {}
     for c in chunks:
         by_file.setdefault(c.source, []).append(c)

@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 
 from assistant.errors import IndexMismatch
-from assistant.store.chroma import ChromaStore
+from assistant.store.chroma import ChromaStore, pack_windows, unpack_windows
 
 
 def unit(rows):
@@ -22,6 +22,32 @@ def test_upsert_query_delete_on_real_chroma(tmp_path):
     assert store.existing(["a", "zz"]) == {"a"}
     store.delete(["a", "missing"])
     assert store.all_ids() == {"b", "c"}
+
+
+def test_window_vectors_are_kept_with_their_chunk(tmp_path):
+    store = ChromaStore.persistent(tmp_path / "chroma", embedder="e5-small")
+    rng = np.random.default_rng(3)
+    windows = [unit(rng.normal(size=(3, 384))), unit(rng.normal(size=(1, 384)))]
+    means = unit([w.sum(axis=0) for w in windows])
+    store.upsert(["a", "b"], means, [{"kind": "guide", "source": "/x"}] * 2, windows)
+    store.upsert(["bare"], unit([[1.0] * 384]), [{"kind": "guide", "source": "/x"}])
+    got = store.windows_of(["a", "b", "bare", "missing"])
+    assert set(got) == {"a", "b", "bare"}, "unknown ids are absent"
+    for id_, expected in zip("ab", windows):
+        assert got[id_].shape == expected.shape
+        assert np.abs((got[id_] * expected).sum(axis=1) - 1).max() < 5e-3, "cosine to the original ~ 1"
+    assert np.allclose(got["bare"], unit([[1.0] * 384]), atol=1e-6), "no windows: the chunk vector is its window"
+    assert [h[0] for h in store.query(means[0], k=1)] == ["a"], "the search still uses the chunk vector"
+
+
+@pytest.mark.parametrize("rows", [1, 4])
+def test_packed_windows_round_trip(rows):
+    vectors = unit(np.random.default_rng(rows).normal(size=(rows, 384)))
+    packed = pack_windows(vectors)
+    assert isinstance(packed, str) and len(packed) < 530 * rows, "about 0.5 KB per window (float32: 2 KB)"
+    back = unpack_windows(packed)
+    assert back.shape == vectors.shape and np.allclose(np.linalg.norm(back, axis=1), 1.0, atol=1e-5)
+    assert np.abs(back - vectors).max() < 0.01
 
 
 def test_query_on_empty_store_returns_nothing(tmp_path):
