@@ -47,13 +47,20 @@ class Settings(BaseSettings):
     embed_batch_size: int = Field(16, gt=0, description="Chunks embedded per batch.")
 
     top_k: int = Field(5, gt=0, description="Passages returned by search and given to the generator.")
-    candidates: int = Field(50, gt=0, description="Candidates taken from each retriever before fusion.")
+    candidates: int = Field(100, gt=0, description="Candidates taken from each retriever (lexical, dense) "
+                            "for the second stage.")
     rrf_k: int = Field(60, gt=0, description="Reciprocal-rank fusion constant.")
     lexical_weight: float = Field(1.0, ge=0, description="Weight of the lexical (BM25) list in fusion.")
     dense_weight: float = Field(0.4, ge=0, description="Weight of the dense (embedding) list in fusion.")
     fusion: Literal["score", "rrf"] = Field(
         "score", description="How lexical and dense lists are fused: 'score' (min-max normalised scores, "
         "weighted sum) or 'rrf' (weighted reciprocal-rank fusion).")
+    ranker: Literal["learned", "fusion"] = Field(
+        "learned", description="Second stage of hybrid search: 'learned' (a fitted linear ranker over the "
+        "union of both candidate lists) or 'fusion' (the fusion of the two lists alone, see GUICHET_FUSION).")
+    ranker_params: Path | None = Field(
+        None, description="Parameter file of the learned ranker; empty = GUICHET_HOME/ranker.json when "
+        "'guichet tune' wrote one, else the parameters shipped with the package.")
     answer_boost: float = Field(1.0, ge=0, description="Score multiplier for validated past answers.")
     synonyms_file: Path | None = Field(None, description="Extra acronyms and synonyms (YAML) for the French analyser.")
     reranker_model: str = Field("", description="Local path of a cross-encoder reranker; empty = off.")

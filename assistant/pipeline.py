@@ -26,7 +26,10 @@ CONFIGS: dict[str, dict] = {
     "default": {"mode": "hybrid"},
     "lexical": {"mode": "lexical"},
     "dense": {"mode": "dense"},
-    "rrf": {"mode": "hybrid", "fusion": "rrf", "lexical_weight": 1.0, "dense_weight": 1.0},
+    # the default before the learned ranker: min-max score fusion 1 / 0.4 of 50 + 50 candidates
+    "fusion": {"mode": "hybrid", "ranker": "fusion", "candidates": 50},
+    "rrf": {"mode": "hybrid", "ranker": "fusion", "candidates": 50, "fusion": "rrf", "lexical_weight": 1.0,
+            "dense_weight": 1.0},
     "naive": {"mode": "naive"},
 }
 
@@ -73,6 +76,11 @@ class Assistant:
     def search(self, question: str, k: int | None = None, filters=None) -> list[Passage]:
         """Ranked passages for a question."""
         return self.retriever.search(question, k=k or self.settings.top_k, filters=filters, mode=self.mode)
+
+    def search_detailed(self, question: str, k: int | None = None, filters=None):
+        """Ranked passages and the first stage they come from (for evaluation)."""
+        return self.retriever.search_with_stage(question, k=k or self.settings.top_k, filters=filters,
+                                                mode=self.mode)
 
     def related_resources(self, question: str, k: int = 2) -> list:
         """Resources and peer networks related to a question, for the drafts' "Pour aller plus loin"."""

@@ -18,9 +18,9 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import replace
-from typing import Sequence
+from typing import Callable, Sequence
 
-from assistant.records import Passage
+from assistant.records import Chunk, Passage
 
 #: Containment above which two chunks count as the same text (measured on the shared corpus:
 #: PDF/Markdown pairs of the same text score 0.5-1.0, lower when the PDF cuts its page through
@@ -68,12 +68,16 @@ def containment(a: frozenset, b: frozenset) -> float:
     return len(a & b) / min(len(a), len(b))
 
 
-def collapse(passages: Sequence[Passage], threshold: float = THRESHOLD) -> list[Passage]:
+def collapse(passages: Sequence[Passage], threshold: float = THRESHOLD,
+             signature: Callable[[Chunk], frozenset] | None = None, limit: int | None = None) -> list[Passage]:
     """Merge each passage into the first (best) earlier passage it nearly duplicates.
 
     Args:
         passages: Passages best first.
         threshold: Containment (0-1] from which two chunks count as one text.
+        signature: The `shingles` of a chunk's text (default: computed; a caller may cache them).
+        limit: Keep at most this many passages: later ones are only merged into them when
+            they duplicate one (the rest is dropped, and not compared with each other).
 
     Returns:
         The kept passages in their order; each lists the merged chunks in `duplicates` and takes
@@ -81,21 +85,24 @@ def collapse(passages: Sequence[Passage], threshold: float = THRESHOLD) -> list[
         even when each found another copy of the text).
 
     Raises:
-        ValueError: threshold outside (0, 1].
+        ValueError: threshold outside (0, 1], or limit <= 0.
     """
     if not 0 < threshold <= 1:
         raise ValueError(f"threshold must be in (0, 1], got {threshold}")
+    if limit is not None and limit <= 0:
+        raise ValueError(f"limit must be > 0, got {limit}")
     kept: list[Passage] = []
     signatures: list[frozenset] = []
     for passage in passages:
-        signature = shingles(passage.chunk.text)
+        mine = signature(passage.chunk) if signature is not None else shingles(passage.chunk.text)
         for i, other in enumerate(signatures):
-            if containment(signature, other) >= threshold:
+            if containment(mine, other) >= threshold:
                 kept[i] = _merge(kept[i], passage)
                 break
         else:
-            kept.append(passage)
-            signatures.append(signature)
+            if limit is None or len(kept) < limit:
+                kept.append(passage)
+                signatures.append(mine)
     return kept
 
 

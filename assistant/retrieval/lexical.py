@@ -104,8 +104,53 @@ class LexicalIndex:
         Raises:
             ValueError: k <= 0, or weights of another length than the tokens.
         """
+        return self.best(self.scores(query_tokens, weights), k, allowed_ids)
+
+    def best(self, scores: np.ndarray | None, k: int, allowed_ids: set[str] | None = None) -> list[tuple[str, float]]:
+        """The k chunks of highest positive score in a `scores` array, best first.
+
+        Raises:
+            ValueError: k <= 0.
+
+        Example:
+            >>> index = LexicalIndex.build([("a", ["x"]), ("b", ["x", "y"])])
+            >>> [chunk for chunk, _ in index.best(index.scores(["y"]), k=5)]
+            ['b']
+        """
         if k <= 0:
             raise ValueError(f"k must be > 0, got {k}")
+        if scores is None:
+            return []
+        if allowed_ids is not None:
+            scores = scores.copy()
+            mask = np.zeros(len(self.ids), dtype=bool)
+            mask[[self._row[i] for i in allowed_ids if i in self._row]] = True
+            scores[~mask] = 0.0
+        hits = np.flatnonzero(scores > 0)
+        if len(hits) > k:
+            hits = hits[np.argpartition(-scores[hits], k - 1)[:k]]
+        hits = hits[np.lexsort((hits, -scores[hits]))]
+        return [(self.ids[i], float(scores[i])) for i in hits]
+
+    def scores(self, query_tokens: Sequence[str],
+               weights: Sequence[float] | None = None) -> np.ndarray | None:
+        """The BM25 score of every chunk (in `ids` order) for the query tokens.
+
+        Args:
+            query_tokens: Analysed query tokens (unknown tokens are ignored).
+            weights: One weight per query token (default 1.0); a token repeated keeps its
+                largest weight.
+
+        Returns:
+            A float32 array with one score per chunk, or None when no query token is indexed.
+
+        Raises:
+            ValueError: weights of another length than the tokens.
+
+        Example:
+            >>> [round(s, 3) for s in LexicalIndex.build([("a", ["x"]), ("b", ["y"])]).scores(["y"]).tolist()]
+            [0.0, 0.693]
+        """
         if weights is not None and len(weights) != len(query_tokens):
             raise ValueError(f"got {len(weights)} weights for {len(query_tokens)} query tokens")
         terms: dict[int, float] = {}
@@ -115,7 +160,7 @@ class LexicalIndex:
                 weight = 1.0 if weights is None else float(weights[i])
                 terms[col] = max(terms.get(col, 0.0), weight)
         if not terms or not self.ids:
-            return []
+            return None
         scores = np.zeros(len(self.ids), dtype=np.float32)
         indptr, indices, data = self._tf.indptr, self._tf.indices, self._tf.data
         for col, weight in terms.items():
@@ -123,15 +168,21 @@ class LexicalIndex:
             tf = data[indptr[col]:indptr[col + 1]]
             # rows are unique within a column, so fancy-index += accumulates correctly
             scores[rows] += weight * self._idf[col] * tf * (self.k1 + 1) / (tf + self._norm[rows])
-        if allowed_ids is not None:
-            mask = np.zeros(len(self.ids), dtype=bool)
-            mask[[self._row[i] for i in allowed_ids if i in self._row]] = True
-            scores[~mask] = 0.0
-        hits = np.flatnonzero(scores > 0)
-        if len(hits) > k:
-            hits = hits[np.argpartition(-scores[hits], k - 1)[:k]]
-        hits = hits[np.lexsort((hits, -scores[hits]))]
-        return [(self.ids[i], float(scores[i])) for i in hits]
+        return scores
+
+    def row(self, chunk_id: str) -> int | None:
+        """Position of a chunk in `ids` (and in `scores`), or None if it is not indexed."""
+        return self._row.get(chunk_id)
+
+    def idf(self, token: str) -> float:
+        """Inverse document frequency of a token (0.0 for a token no chunk holds).
+
+        Example:
+            >>> round(LexicalIndex.build([("a", ["x"]), ("b", ["y"])]).idf("x"), 3)
+            0.693
+        """
+        col = self._col.get(token)
+        return 0.0 if col is None else float(self._idf[col])
 
     def __contains__(self, token: str) -> bool:
         return token in self._col

@@ -11,6 +11,7 @@ import re
 from typing import Sequence
 
 from assistant.errors import InvalidQuery
+from assistant.retrieval.analysis import fold
 
 #: Longer questions are cut (at a word boundary) to this many characters for retrieval: the
 #: embedder reads at most 512 tokens anyway, and BM25 over a pasted document is only noise.
@@ -19,6 +20,12 @@ MAX_QUERY_CHARS = 2000
 #: Weight of the completions of a clipped word the index does not know ("recond" -> "recondition").
 COMPLETION_WEIGHT = 0.3
 _WORD = re.compile(r"\w", re.UNICODE)
+#: Words of a question that asks for a figure, a date or a duration (accents folded, lower case).
+_FIGURE = re.compile(
+    r"\b(?:combien|quand|depuis quand|a partir de quand|jusqu'a quand|quelle? date|delai|duree|seuil|"
+    r"plafond|montant|taux|part|pourcentage|proportion|chiffre|ordre de grandeur|objectif|prix|cout|"
+    r"age|ans|numero)\b|%")
+_SHARE = re.compile(r"\b(?:taux|part|pourcentage|proportion)\b|%")
 
 
 def prepare_question(question: str) -> str:
@@ -42,6 +49,26 @@ def prepare_question(question: str) -> str:
     if not _WORD.search(text):
         raise InvalidQuery("question has no searchable words")
     return text
+
+
+def asks_figure(question: str) -> bool:
+    """True when the question asks for a number: a figure, a date, a duration, a threshold.
+
+    Example:
+        >>> asks_figure("Depuis quand les sites publics doivent-ils être accessibles ?"), asks_figure("Qui ?")
+        (True, False)
+    """
+    return bool(_FIGURE.search(fold(question.lower())))
+
+
+def asks_share(question: str) -> bool:
+    """True when the question asks for a share (a percentage, a rate, a proportion).
+
+    Example:
+        >>> asks_share("quelle part de reconditionné ?"), asks_share("combien de PC ?")
+        (True, False)
+    """
+    return bool(_SHARE.search(fold(question.lower())))
 
 
 def with_completions(terms: Sequence[tuple[str, float]], words: Sequence[str], known,

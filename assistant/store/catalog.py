@@ -220,6 +220,16 @@ class Catalog:
                                         section=r[6], start=r[7], metadata=json.loads(r[8]))
         return found
 
+    def tokens_of(self, ids: Sequence[str]) -> dict[str, list[str]]:
+        """Analysed tokens of these chunks, in text order (unknown ids are absent)."""
+        c = self._chunks.c
+        found: dict[str, list[str]] = {}
+        with self._reading() as conn:
+            for i in range(0, len(ids), _BATCH):
+                for id_, tokens in conn.execute(select(c.id, c.tokens).where(c.id.in_(list(ids[i:i + _BATCH])))):
+                    found[id_] = tokens.split()
+        return found
+
     def token_rows(self) -> Iterator[tuple[str, list[str]]]:
         """(chunk id, analysed tokens) of every chunk, in a stable order."""
         c = self._chunks.c

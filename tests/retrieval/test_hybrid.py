@@ -120,10 +120,10 @@ def test_zero_boost_sinks_answers(small_index):
 
 def test_fusion_weights(small_index):
     question = "exiger un label dans le DCE"
-    lexical_only = retriever(small_index, dense_weight=0.0).search(question, k=5)
+    lexical_only = retriever(small_index, ranker="fusion", dense_weight=0.0).search(question, k=5)
     assert all(p.dense_rank is None for p in lexical_only), "a weight of 0 leaves the list out"
     with pytest.raises(ConfigError, match="both 0"):
-        retriever(small_index, dense_weight=0.0, lexical_weight=0.0).search(question)
+        retriever(small_index, ranker="fusion", dense_weight=0.0, lexical_weight=0.0).search(question)
 
 
 @pytest.mark.parametrize("fusion", ["rrf", "score"])
