@@ -23,7 +23,10 @@ from assistant.config import Settings, get_settings
 from assistant.errors import ConfigError, GuichetError
 
 DEFAULT_CONFIG = "default"
-_TABLE_METRICS = ("n", "hit@1", "hit@3", "hit@5", "mrr@10", "ndcg@10", "abstention_rate",
+#: Reported beside the default in every run unless --config or --no-baseline says otherwise.
+BASELINE_CONFIG = "naive"
+_TABLE_METRICS = ("n", "hit@1", "hit@3", "hit@5", "mrr@10", "ndcg@10", "candidate_recall@20",
+                  "candidate_recall@50", "candidate_recall@100", "abstention_rate",
                   "false_abstention_rate", "citation_validity", "evidence_in_draft")
 
 
@@ -113,7 +116,9 @@ def eval_group() -> None:
 @click.option("--sample", type=click.IntRange(min=1), help="N questions drawn at random (see --seed).")
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed of --sample.")
 @click.option("--config", "configs", multiple=True, metavar="NAME",
-              help="Configuration to evaluate; repeat to compare several (default: 'default').")
+              help="Configuration to evaluate; repeat to compare several (default: 'default', with "
+                   "the 'naive' tutorial baseline beside it).")
+@click.option("--no-baseline", is_flag=True, help="Without --config: evaluate 'default' alone, no 'naive'.")
 @click.option("--compare", nargs=2, type=click.Path(path_type=Path), metavar="RUN_A RUN_B",
               help="Compare two run folders instead; exit code 1 on a regression.")
 @click.option("--tolerance", type=click.FloatRange(min=0), default=0.02, show_default=True,
@@ -125,14 +130,19 @@ def eval_group() -> None:
 def run_command(ctx: click.Context, questions: Path | None, as_json: bool, out: Path | None,
                 limit: int | None, sample: int | None, seed: int, configs: tuple[str, ...],
                 compare: tuple[Path, Path] | None, tolerance: float,
-                latency_tolerance: float | None, quiet: bool) -> None:
+                latency_tolerance: float | None, quiet: bool, no_baseline: bool) -> None:
     """(default) Evaluate QUESTIONS.yaml and write a run folder, or --compare two runs.
 
     \b
     Examples:
       guichet eval evals/dev-questions.yaml --json
       guichet eval evals/dev-questions.yaml --sample 10 --config lexical --config default
+      guichet eval evals/dev-questions.yaml --no-baseline --json
       guichet eval --compare runs/baseline runs/candidate --tolerance 0.01
+
+    Without --config, the 'naive' baseline (the LangChain tutorial pipeline, indexed once in
+    GUICHET_HOME/naive) is evaluated beside 'default'; --json then prints the default's metrics
+    with the baseline's under "baseline".
     """
     if compare:
         if questions is not None:
@@ -147,8 +157,10 @@ def run_command(ctx: click.Context, questions: Path | None, as_json: bool, out: 
 
     settings = get_settings()
     qset = load_question_set(questions)
-    names = list(dict.fromkeys(configs or (DEFAULT_CONFIG,)))
     overrides = _config_overrides()
+    with_baseline = not configs and not no_baseline and BASELINE_CONFIG in overrides
+    names = list(dict.fromkeys(configs or ((DEFAULT_CONFIG, BASELINE_CONFIG) if with_baseline
+                                           else (DEFAULT_CONFIG,))))
     for name in names:
         if name not in overrides:
             raise ConfigError(f"unknown configuration {name!r}: choose from {', '.join(overrides)}")
@@ -177,7 +189,10 @@ def run_command(ctx: click.Context, questions: Path | None, as_json: bool, out: 
                        config_overrides={name: overrides.get(name, {}) for name in names})
     metrics = {name: result.metrics for name, result in results.items()}
     if as_json:
-        payload = metrics[names[0]] if len(names) == 1 else {"configs": metrics}
+        if with_baseline:
+            payload = {**metrics[DEFAULT_CONFIG], "baseline": {BASELINE_CONFIG: metrics[BASELINE_CONFIG]}}
+        else:
+            payload = metrics[names[0]] if len(names) == 1 else {"configs": metrics}
         click.echo(json.dumps(payload, ensure_ascii=False))
     else:
         _print_metrics(metrics)

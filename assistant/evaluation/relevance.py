@@ -35,6 +35,24 @@ def is_relevant(question: Question, passage: Passage) -> bool:
                for chunk in (passage.chunk, *passage.duplicates))
 
 
+def evidence_label(question: Question, chunk: Chunk) -> int:
+    """1 when the chunk itself answers the question per FORMAT.md, 0 when it holds no evidence
+    string, -1 when it holds one but comes from a file the question does not name (often the
+    same text in another format: neither a hit nor a miss, for fitting and candidate recall).
+
+    Example:
+        >>> from assistant.evaluation.questions import Question
+        >>> q = Question("q1", "Part du bio ?", True, ("50 %",), ("plan.pdf",))
+        >>> [evidence_label(q, Chunk("c", t, s, "T")) for t, s in
+        ...  (("50 % de bio", "/c/plan.pdf"), ("50 % de bio", "/c/plan.md"), ("bio", "/c/plan.pdf"))]
+        [1, -1, 0]
+    """
+    text = normalize(chunk.text)
+    if not any(e and e in text for e in (normalize(e) for e in question.evidence)):
+        return 0
+    return 1 if not question.sources or Path(chunk.source).name in question.sources else -1
+
+
 def _chunk_matches(chunk: Chunk, evidence: list[str], sources: tuple[str, ...]) -> bool:
     if sources and Path(chunk.source).name not in sources:
         return False

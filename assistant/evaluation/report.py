@@ -34,7 +34,8 @@ RUN_FORMAT = 1
 PASS_RANK = 5
 _SECRET_SUFFIXES = ("_key", "_password", "_token", "_secret")
 _URL_PASSWORD = re.compile(r"(?P<head>[a-z][a-z0-9+.-]*://[^/:@\s]*:)[^@/\s]+(?P<tail>@)", re.I)
-PLOT_METRICS = ("hit@1", "hit@3", "hit@5", "mrr@10", "ndcg@10", "abstention_rate",
+PLOT_METRICS = ("hit@1", "hit@3", "hit@5", "mrr@10", "ndcg@10", "candidate_recall@20",
+                "candidate_recall@50", "candidate_recall@100", "abstention_rate",
                 "false_abstention_rate", "citation_validity", "evidence_in_draft")
 _REVIEW_LABELS = {"acceptance_rate": "acceptance rate", "edit_ratio_mean": "mean edit ratio",
                   "time_to_answer_s": "time to answer (s)"}
@@ -203,7 +204,10 @@ def render_report(results: Mapping[str, EvalResult], *, run_info: Mapping[str, A
         f"- Index: {len(documents)} documents (hashes in `index.json`)", "",
         "## Metrics", "",
         "Retrieval metrics are over answerable questions, abstention over unanswerable ones, "
-        "citation validity over every draft; `n/a` = nothing to measure.", "",
+        "citation validity over every draft; `n/a` = nothing to measure. `candidate_recall@N`: "
+        "share of answerable questions with a chunk that answers them among the first N of the "
+        "lexical or the dense list, before the second stage (hit@5 below it is what the ranking "
+        "loses).", "",
         _table(["metric", *names], [[key, *(_fmt(results[n].metrics.get(key)) for n in names)]
                                     for key in ("n", *PLOT_METRICS)]),
         "", f"![Metrics per configuration]({images['metrics']})", "",

@@ -19,20 +19,24 @@ from assistant.errors import GuichetError
 from assistant.evaluation.drafts import citation_valid, citations_valid, evidence_in_text
 from assistant.evaluation.metrics import evaluate, percentile, share
 from assistant.evaluation.questions import Question, QuestionSet
-from assistant.evaluation.relevance import is_relevant
+from assistant.evaluation.relevance import evidence_label, is_relevant
 from assistant.records import Draft, Passage
 
 #: Passages judged per question: metrics stop at rank 10.
 DEPTH = 10
-#: Keys of the metrics dictionary, in the order of DESIGN.md's contract.
+#: First-stage candidate recall is reported at these depths.
+RECALL_DEPTHS = (20, 50, 100)
+#: Keys of the metrics dictionary, in the order of DESIGN.md's contract (and what followed it).
 METRIC_KEYS = ("n", "hit@1", "hit@3", "hit@5", "mrr@10", "ndcg@10", "abstention_rate",
-               "false_abstention_rate", "citation_validity", "evidence_in_draft", "latency_ms")
+               "false_abstention_rate", "citation_validity", "evidence_in_draft",
+               *(f"candidate_recall@{n}" for n in RECALL_DEPTHS), "latency_ms")
 LATENCY_KEYS = ("retrieval_p50", "retrieval_p95", "draft_p50", "draft_p95")
 _TEXT_CHARS = 300
 
 
 class Searcher(Protocol):
-    """What `run_eval` needs: ranked passages for a question (and optionally `ask`)."""
+    """What `run_eval` needs: ranked passages for a question (and optionally `ask`, and
+    `search_detailed(question) -> (passages, first stage or None)` for candidate recall)."""
 
     def search(self, question: str) -> list[Passage]: ...
 
@@ -89,12 +93,17 @@ def run_eval(assistant: Searcher, qset: QuestionSet, *, limit: int | None = None
     """
     questions = select_questions(qset.questions, limit=limit, sample=sample, seed=seed)
     ask: Callable[[str, list[Passage]], Draft] | None = getattr(assistant, "ask", None)
+    detailed = getattr(assistant, "search_detailed", None)
     details = []
     for question in _progress(questions, progress):
-        error = None
+        error, stage = None, None
         start = time.perf_counter()
         try:
-            passages = list(assistant.search(question.question))
+            if detailed is not None:
+                passages, stage = detailed(question.question)
+                passages = list(passages)
+            else:
+                passages = list(assistant.search(question.question))
         except GuichetError as exc:
             passages, error = [], str(exc)
         retrieval_ms = (time.perf_counter() - start) * 1000
@@ -107,14 +116,31 @@ def run_eval(assistant: Searcher, qset: QuestionSet, *, limit: int | None = None
                 error = str(exc)
             draft_ms = (time.perf_counter() - start) * 1000
         details.append(question_details(question, passages, draft, retrieval_ms=retrieval_ms,
-                                        draft_ms=draft_ms, error=error))
+                                        draft_ms=draft_ms, error=error, stage=stage))
     return EvalResult(metrics=summarize(details, drafting=ask is not None), details=tuple(details))
+
+
+def candidate_rank(question: Question, stage) -> int | None:
+    """Best first-stage rank (lexical or dense list) of a candidate that itself answers the
+    question (`relevance.evidence_label` 1), or None: none there, or no first stage.
+
+    Example:
+        >>> candidate_rank(Question("q", "?", True, ("x",)), None) is None
+        True
+    """
+    if stage is None:
+        return None
+    found = [min(r for r in (c.lexical_rank, c.dense_rank) if r is not None) for c in stage.candidates
+             if evidence_label(question, c.chunk) == 1 and (c.lexical_rank or c.dense_rank)]
+    return min(found, default=None)
 
 
 def question_details(question: Question, passages: Sequence[Passage], draft: Draft | None, *,
                      retrieval_ms: float, draft_ms: float | None = None,
-                     error: str | None = None) -> dict[str, Any]:
-    """The JSON-ready record of one question: what was retrieved, drafted and how fast."""
+                     error: str | None = None, stage=None) -> dict[str, Any]:
+    """The JSON-ready record of one question: what was retrieved, drafted and how fast.
+
+    `stage` is the retriever's first stage, for `candidate_rank` (None: not known)."""
     retrieved = []
     for rank, passage in enumerate(passages[:DEPTH], start=1):
         chunk = passage.chunk
@@ -130,6 +156,8 @@ def question_details(question: Question, passages: Sequence[Passage], draft: Dra
         "id": question.id, "question": question.question, "answerable": question.answerable,
         "evidence": list(question.evidence), "sources": list(question.sources),
         "retrieved": retrieved, "first_relevant_rank": first,
+        "candidate_rank": candidate_rank(question, stage) if question.answerable else None,
+        "has_stage": stage is not None,
         "draft": None, "citations": [], "abstained": None, "reason": None, "flags": [],
         "citations_valid": None, "evidence_in_draft": None,
         "retrieval_ms": retrieval_ms, "draft_ms": draft_ms, "error": error,
@@ -175,6 +203,8 @@ def summarize(details: Sequence[dict[str, Any]], *, drafting: bool = True) -> di
         "false_abstention_rate": share(d["abstained"] for d in answerable_drafts),
         "citation_validity": share(d["citations_valid"] for d in drafted),
         "evidence_in_draft": share(d["evidence_in_draft"] for d in answerable_drafts),
+        **{f"candidate_recall@{n}": share((d["candidate_rank"] or n + 1) <= n for d in answerable
+                                          if d.get("has_stage")) for n in RECALL_DEPTHS},
         "latency_ms": {
             "retrieval_p50": _rounded(percentile(retrieval_ms, 50)),
             "retrieval_p95": _rounded(percentile(retrieval_ms, 95)),

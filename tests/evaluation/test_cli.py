@@ -79,6 +79,19 @@ def test_several_configurations_side_by_side(env):
     assert "default" in table.stdout and "weak" in table.stdout, "comparison table printed"
 
 
+def test_the_naive_baseline_runs_beside_the_default_unless_asked_otherwise(env, monkeypatch):
+    tmp_path, questions = env
+    monkeypatch.setattr(eval_cli, "_config_overrides", lambda: {**CONFIGS, "naive": {}})
+    result = _run(str(questions), "--json", "-q", "--out", str(tmp_path / "both"))
+    assert result.exit_code == 0, result.output
+    payload = json.loads(result.stdout)
+    assert tuple(k for k in payload if k != "baseline") == METRIC_KEYS, "the contract stays at the top level"
+    assert set(payload["baseline"]) == {"naive"} and payload["baseline"]["naive"]["n"] == 5, payload
+    assert "| metric | default | naive |" in (tmp_path / "both" / "report.md").read_text(encoding="utf-8")
+    alone = json.loads(_run(str(questions), "--json", "-q", "--no-baseline", "--out", str(tmp_path / "one")).stdout)
+    assert "baseline" not in alone and tuple(alone) == METRIC_KEYS
+
+
 def test_unknown_configuration_is_one_line_error(env):
     _, questions = env
     result = _run(str(questions), "--config", "nope")

@@ -128,3 +128,30 @@ def test_summarize_over_nothing_gives_none():
     metrics = summarize([])
     assert metrics["n"] == 0 and metrics["hit@5"] is None and metrics["citation_validity"] is None
     assert metrics["latency_ms"]["retrieval_p95"] is None, "no latency without questions"
+
+
+def test_candidate_recall_counts_a_relevant_chunk_in_either_first_stage_list():
+    import numpy as np
+
+    from assistant.evaluation.questions import Question
+    from assistant.evaluation.runner import candidate_rank, question_details, summarize
+    from assistant.records import Chunk
+    from assistant.retrieval.hybrid import FirstStage
+    from assistant.retrieval.ranker import Candidate, profile
+
+    def candidate(text, source, lexical, dense):
+        chunk = Chunk(text[:8], text, source, "T")
+        return Candidate(chunk, profile(chunk, []), 1.0, lexical, dense, np.ones((1, 3)))
+
+    found = Question("q1", "?", True, ("300 €",), ("don.md",))
+    missed = Question("q2", "?", True, ("absent",))
+    stage = FirstStage("?", (candidate("plafond 300 € par bien", "/c/don.md", None, 42),
+                             candidate("plafond 300 € par bien (copie)", "/c/don.pdf", 3, 1),
+                             candidate("autre chose", "/c/x.md", 1, 2)), np.zeros((3, 1)))
+    assert candidate_rank(found, stage) == 42, "the copy in another file does not count"
+    assert candidate_rank(missed, stage) is None
+    details = [question_details(q, [], None, retrieval_ms=1.0, stage=stage) for q in (found, missed)]
+    metrics = summarize(details, drafting=False)
+    assert (metrics["candidate_recall@20"], metrics["candidate_recall@50"]) == (0.0, 0.5), metrics
+    no_stage = summarize([question_details(found, [], None, retrieval_ms=1.0)], drafting=False)
+    assert no_stage["candidate_recall@100"] is None, "no first stage known: not measured"

@@ -1,0 +1,161 @@
+"""`guichet tune`: refit the second-stage ranker on a desk's own question sets.
+
+Example:
+    $ guichet eval export-reviewed --out evals/from-the-desk.yaml
+    $ guichet tune evals/from-the-desk.yaml
+    $ guichet tune --reset
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import click
+
+from assistant.cli import cli
+from assistant.config import get_settings
+from assistant.errors import ConfigError, GuichetError
+
+_SHOWN = ("hit@1", "hit@5", "mrr@10")
+
+
+@cli.command()
+@click.argument("questions", nargs=-1, type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--also-index", "also", nargs=2, multiple=True, metavar="HOME QUESTIONS.yaml",
+              type=click.Path(path_type=Path),
+              help="Pool a question set about another index (its GUICHET_HOME); repeatable.")
+@click.option("--folds", type=click.IntRange(min=2), default=5, show_default=True,
+              help="Cross-validation folds, grouped by source document.")
+@click.option("--l2", type=click.FloatRange(min=0, min_open=True), default=1.0, show_default=True,
+              help="L2 penalty of the fit.")
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Parameter file to write (default: GUICHET_HOME/ranker.json, used from then on).")
+@click.option("--dry-run", is_flag=True, help="Report only; write no parameter file.")
+@click.option("--reset", is_flag=True, help="Delete GUICHET_HOME/ranker.json: back to the shipped parameters.")
+@click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
+@click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
+def tune(questions: tuple[Path, ...], also: tuple[tuple[Path, Path], ...], folds: int, l2: float,
+         out: Path | None, dry_run: bool, reset: bool, as_json: bool, quiet: bool) -> None:
+    """Refit the search ranker on QUESTIONS.yaml (FORMAT.md), reported out of fold.
+
+    Every question is searched once; the ranker is fitted on all of them, and each set's
+    figures are measured with every question ranked by a ranker fitted without its source
+    document (folds grouped by document). The new parameters are used by every later search
+    of this GUICHET_HOME; --reset goes back to the shipped ones.
+
+    \b
+    Examples:
+      guichet eval export-reviewed --out evals/from-the-desk.yaml
+      guichet tune evals/from-the-desk.yaml evals/sample-questions.yaml
+      guichet tune evals/dev.yaml --also-index ~/autre-index evals/autre.yaml --dry-run
+      guichet tune --reset
+    """
+    from assistant.retrieval.ranker import TUNED
+
+    settings = get_settings()
+    tuned = settings.home / TUNED
+    if reset:
+        if questions or also:
+            raise click.UsageError("--reset takes no question set")
+        existed = tuned.exists()
+        tuned.unlink(missing_ok=True)
+        click.echo(f"Removed {tuned}: searches use the shipped parameters." if existed
+                   else f"No {tuned}: searches already use the shipped parameters.")
+        return
+    if not questions and not also:
+        raise click.UsageError("give at least one QUESTIONS.yaml (or --reset)")
+    result = _run(settings, [(settings.home, q) for q in questions] + list(also), folds, l2, quiet)
+    target = out or tuned
+    if not dry_run:
+        result.ranker.save(target)
+    if as_json:
+        click.echo(json.dumps({**result.to_dict(), "written": None if dry_run else str(target)},
+                              ensure_ascii=False))
+        return
+    _print(result)
+    click.echo("Dry run: nothing written." if dry_run else f"Wrote {target}.", err=True)
+
+
+def _run(settings, pairs, folds: int, l2: float, quiet: bool):
+    from assistant.evaluation.questions import load_question_set
+    from assistant.evaluation.tuning import collect, tune as fit_pool
+    from assistant.pipeline import Assistant
+    from assistant.retrieval.ranker import LinearRanker, ranker_path
+
+    sets = [(Path(home), path, load_question_set(path)) for home, path in pairs]
+    names = [path.name for _, path, _ in sets]
+    if len(set(names)) != len(names):
+        raise ConfigError(f"two question sets share the name {max(names, key=names.count)!r}: rename one")
+    current = None
+    try:
+        current = LinearRanker.load(ranker_path(settings))
+    except ConfigError:
+        pass  # no usable parameters yet: the report has no "before" column
+    pool = []
+    total = sum(len(qset.questions) for _, _, qset in sets)
+    with _bar(total, quiet) as advance:
+        for home, path, qset in sets:
+            # the first stage needs no ranker: collect with the fusion alone
+            assistant = Assistant(settings.model_copy(update={"home": home, "ranker": "fusion"}))
+            try:
+                pool += collect(assistant.retriever, qset, path.name, corpus=str(home.resolve()),
+                                progress=advance)
+            finally:
+                assistant.index.close()
+    try:
+        return fit_pool(pool, folds=folds, l2=l2, current=current)
+    except ValueError as exc:
+        raise GuichetError(f"cannot fit the ranker: {exc}") from None
+
+
+class _bar:
+    """A progress bar over the questions on a terminal, nothing otherwise."""
+
+    def __init__(self, total: int, quiet: bool) -> None:
+        from assistant.cli.progress import wants_bars
+
+        self.total, self.enabled, self._progress = total, wants_bars(quiet), None
+
+    def __enter__(self):
+        if not self.enabled:
+            return lambda: None
+        from rich.progress import Progress
+
+        self._progress = Progress(transient=True)
+        self._progress.start()
+        task = self._progress.add_task("Questions", total=self.total)
+        return lambda: self._progress.advance(task)
+
+    def __exit__(self, *exc) -> None:
+        if self._progress is not None:
+            self._progress.stop()
+
+
+def _print(result) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title="Ranker, out of fold (folds grouped by source document)")
+    table.add_column("set")
+    table.add_column("n", justify="right")
+    for key in ("recall@20", "recall@50", "recall@100"):
+        table.add_column(key, justify="right")
+    for key in _SHOWN:
+        table.add_column(f"current {key}", justify="right")
+        table.add_column(f"tuned {key}", justify="right")
+    for name, metrics in result.out_of_fold.items():
+        before = result.before.get(name) or {}
+        row = [name, str(result.sizes[name])]
+        row += [_fmt(result.recall[name][k]) for k in ("recall@20", "recall@50", "recall@100")]
+        for key in _SHOWN:
+            row += [_fmt(before.get(key)), _fmt(metrics[key])]
+        table.add_row(*row)
+    Console().print(table)
+    Console(stderr=True).print("'current': the parameters in use before this run, measured on these sets "
+                               "(in-sample if they were fitted on them); 'tuned': each question ranked by "
+                               "a ranker fitted without its document.", markup=False)
+
+
+def _fmt(value) -> str:
+    return "n/a" if value is None else f"{value:.3f}"
