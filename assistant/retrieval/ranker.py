@@ -154,7 +154,7 @@ def features(query: Query, candidates: Sequence[Candidate], idf: Callable[[str],
 
     Example:
         >>> features(query, candidates, index.idf, depth=100).shape        # doctest: +SKIP
-        (143, 23)
+        (143, 18)
     """
     if not candidates:
         return np.zeros((0, len(FEATURES)))
