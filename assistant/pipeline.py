@@ -73,9 +73,9 @@ class Assistant:
 
         return Ingestor(self.index, progress=progress).ingest(list(paths), prune=prune)
 
-    def search(self, question: str, k: int | None = None, filters=None) -> list[Passage]:
-        """Ranked passages for a question."""
-        return self.retriever.search(question, k=k or self.settings.top_k, filters=filters, mode=self.mode)
+    def search(self, question: str, k: int | None = None, filters=None, mode: str | None = None) -> list[Passage]:
+        """Ranked passages for a question (`mode`: this assistant's retrieval mode when None)."""
+        return self.retriever.search(question, k=k or self.settings.top_k, filters=filters, mode=mode or self.mode)
 
     def search_detailed(self, question: str, k: int | None = None, filters=None):
         """Ranked passages and the first stage they come from (for evaluation)."""

@@ -84,6 +84,10 @@ class LLMGenerator:
         self.fallback = ExtractiveGenerator(settings, related_resources, thresholds, today)
         self._chat: Any = None
 
+    def warm_up(self) -> None:
+        """Build the client now (importing langchain-openai takes seconds); no request is sent."""
+        _ = self.chat
+
     @property
     def chat(self):
         """The `ChatOpenAI` client, built on first use."""

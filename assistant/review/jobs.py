@@ -86,7 +86,7 @@ class DraftJobs:
     # ------------------------------------------------------------------ requests
 
     def enqueue(self, session: Session, question_id: int, passages: list[dict[str, Any]] | None = None,
-                requested_by: int | None = None, owner: str | None = None) -> DraftTask | None:
+                requested_by: int | None = None, owner: str | None = None, replace: bool = True) -> DraftTask | None:
         """Queue a draft of a question, in the caller's transaction; open jobs of it are cancelled.
 
         Args:
@@ -96,13 +96,15 @@ class DraftJobs:
             requested_by: The advisor who asked for it (None for the buyer's first draft).
             owner: When given, the job starts already claimed by this owner (the caller drafts it
                 at once, and no other process can take it before the lease expires).
+            replace: Cancel the question's open jobs (False for a question stored in this transaction).
 
         Returns:
             The claimed task when `owner` was given, else None.
         """
         now = self.store.now()
-        session.execute(update(DraftJobRow).where(_job.question_id == question_id, _job.status.in_(OPEN))
-                        .values(status=CANCELLED, owner=None, locked_until=None, finished_at=now))
+        if replace:
+            session.execute(update(DraftJobRow).where(_job.question_id == question_id, _job.status.in_(OPEN))
+                            .values(status=CANCELLED, owner=None, locked_until=None, finished_at=now))
         row = DraftJobRow(
             question_id=question_id, status=RUNNING if owner else QUEUED, passages=passages,
             requested_by=requested_by, attempts=1 if owner else 0, owner=owner,
@@ -131,35 +133,37 @@ class DraftJobs:
         are given up here, with the reason on the question.
         """
         now = self.store.now()
+        dead = (_job.status == RUNNING) & (_job.locked_until < now) & (_job.attempts >= MAX_ATTEMPTS)
         tasks: list[DraftTask] = []
         with self.store.write() as session:
-            self._give_up_dead(session, now)
-            candidates = session.scalars(select(_job.id).where(self._due(now)).order_by(_job.id)
-                                         .limit(limit * 4)).all()
-            for job_id in candidates:
+            candidates = session.execute(select(_job.id, dead.label("dead")).where(self._due(now) | dead)
+                                         .order_by(_job.id).limit(limit * 4)).all()
+            for job_id, is_dead in candidates:
+                if is_dead:
+                    self._give_up(session, job_id, dead, now)
+                    continue
+                # Conditional: matches no row if another process claimed it since the SELECT.
                 claimed = session.execute(
                     update(DraftJobRow).where(_job.id == job_id, self._due(now)).values(
                         status=RUNNING, owner=owner, attempts=_job.attempts + 1, locked_until=now + self.lease,
-                        started_at=now, partial="", next_attempt_at=None))
-                if claimed.rowcount != 1:
-                    continue  # another process claimed it between the SELECT and the UPDATE
-                row = session.get(DraftJobRow, job_id, populate_existing=True)
-                tasks.append(DraftTask(row.id, row.question_id, row.attempts, owner, row.passages, row.requested_by))
-                if len(tasks) == limit:
-                    break
+                        started_at=now, partial="", next_attempt_at=None)
+                    .returning(_job.question_id, _job.attempts, _job.passages, _job.requested_by)).first()
+                if claimed is not None:
+                    tasks.append(DraftTask(job_id, claimed.question_id, claimed.attempts, owner, claimed.passages,
+                                           claimed.requested_by))
+                    if len(tasks) == limit:
+                        break
         return tasks
 
-    def _give_up_dead(self, session: Session, now: datetime) -> None:
-        dead = (_job.status == RUNNING) & (_job.locked_until < now) & (_job.attempts >= MAX_ATTEMPTS)
-        for job_id, question_id, attempts in session.execute(
-                select(_job.id, _job.question_id, _job.attempts).where(dead)).all():
-            error = _GAVE_UP.format(n=attempts)
-            session.execute(update(DraftJobRow).where(_job.id == job_id, dead).values(
-                status=FAILED, owner=None, locked_until=None, next_attempt_at=None, last_error=error,
-                finished_at=now))
-            question = session.get(QuestionRow, question_id)
+    def _give_up(self, session: Session, job_id: int, dead, now: datetime) -> None:
+        error = _GAVE_UP.format(n=MAX_ATTEMPTS)
+        gone = session.execute(update(DraftJobRow).where(_job.id == job_id, dead).values(
+            status=FAILED, owner=None, locked_until=None, next_attempt_at=None, last_error=error, finished_at=now)
+            .returning(_job.question_id)).first()
+        if gone is not None:
+            question = session.get(QuestionRow, gone.question_id)
             question.draft_error = error
-            self.store.event(session, "system", "draft_failed", question, error=error, attempts=attempts)
+            self.store.event(session, "system", "draft_failed", question, error=error, attempts=MAX_ATTEMPTS)
 
     # ------------------------------------------------------------------ the running attempt
 

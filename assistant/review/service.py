@@ -27,13 +27,14 @@ from typing import Any
 
 from argon2 import PasswordHasher
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from assistant.review import backup, metrics, reuse, texts
 from assistant.review.accounts import Accounts
 from assistant.review.buyers import Buyers
 from assistant.review.db import database_url, make_engine
-from assistant.review.errors import Conflict, IllegalTransition, InvalidInput
+from assistant.review.errors import Conflict, DatabaseBusy, IllegalTransition, InvalidInput
 from assistant.review.jobs import DraftJob, DraftJobs
 from assistant.review.limits import SharedLimits
 from assistant.review.live import LiveDrafts
@@ -210,8 +211,7 @@ class ReviewService:
             email: Where to mail the validated answer (optional).
             organisation: The buyer's organisation (optional).
             thread_token: Token of the buyer's existing thread, for a follow-up question.
-            passages: What retrieval found for the acknowledgement (`drafting.refs`), reused by the
-                draft; None = the draft searches.
+            passages: The passages to draft from (`drafting.refs`); None = the draft searches.
             key: Identifies this submission (the buyer page's retry of the same question sends the
                 same key): a key already recorded returns the question it recorded.
             draft_now: Draft in this call (the CLI); False = a worker drafts it (the web app).
@@ -229,6 +229,19 @@ class ReviewService:
         organisation = texts.check_organisation(organisation)
         if key is not None and not 0 < len(key) <= 64:
             raise InvalidInput(f"submission key must be 1-64 characters, got {len(key)}")
+        try:
+            return self._record(text, email, organisation, thread_token, passages, key, draft_now)
+        except (DatabaseBusy, IntegrityError):
+            # A retry of a recorded question is answered from a read, even while a writer holds
+            # the lock; two copies sent at once (PostgreSQL) meet the key's unique index.
+            if key is not None:
+                with self.store.read() as session:
+                    if (known := self._submitted(session, key)) is not None:
+                        return known
+            raise
+
+    def _record(self, text: str, email: str | None, organisation: str | None, thread_token: str | None,
+                passages: list[dict[str, Any]] | None, key: str | None, draft_now: bool) -> Submission:
         with self.store.write() as session:
             if key is not None and (known := self._submitted(session, key)) is not None:
                 return known
@@ -246,7 +259,8 @@ class ReviewService:
             session.add(row)
             session.flush()
             self.store.event(session, "buyer", "received", row)
-            task = self.jobs.enqueue(session, row.id, passages, owner=self.owner if draft_now else None)
+            task = self.jobs.enqueue(session, row.id, passages, owner=self.owner if draft_now else None,
+                                     replace=False)
             question_id, token = row.id, thread.token
         if task is None:
             return Submission(question_id, RECEIVED, token)
@@ -288,13 +302,18 @@ class ReviewService:
             self.drafting.run(task, drafter)
         return self.show(question_id)
 
-    def draft_pending(self, limit: int = 1) -> list[Outcome]:
+    def draft_pending(self, limit: int = 1, peek: bool = True) -> list[Outcome]:
         """Claim up to `limit` due draft jobs (any process may have queued them) and draft them.
+
+        Args:
+            limit: Jobs claimed at most.
+            peek: Look with a plain read first, so that an idle worker never takes the write lock
+                (False when jobs are known to be waiting).
 
         Returns:
             One outcome per job drafted (empty when nothing was due).
         """
-        if not self.jobs.due():  # a plain read first: idle workers never take the write lock
+        if peek and not self.jobs.due():
             return []
         return [self.drafting.run(task) for task in self.jobs.claim(self.owner, limit)]
 

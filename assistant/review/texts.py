@@ -10,6 +10,7 @@ Example:
 from __future__ import annotations
 
 import difflib
+import hashlib
 import re
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -75,6 +76,18 @@ def check_organisation(organisation: str | None) -> str | None:
     if organisation is None or not organisation.strip():
         return None
     return _check(organisation, "organisation", MAX_ORGANISATION_CHARS)
+
+
+def submission_key(session: str, thread: str | None, question: str) -> str:
+    """The key of one buyer submission: the same question sent again from the same page session
+    (a retry after an error or a lost response) has the same key.
+
+    Example:
+        >>> submission_key("s1", None, "Puis-je  exiger un label ?") == submission_key("s1", None, "Puis-je exiger un label ?")
+        True
+    """
+    parts = (session, thread or "", " ".join(question.split()))
+    return hashlib.sha256("\x1f".join(parts).encode("utf-8")).hexdigest()
 
 
 def edit_ratio(draft: str, final: str) -> float:

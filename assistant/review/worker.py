@@ -3,8 +3,10 @@
 Each thread asks the review service for one due job at a time (`draft_pending`), so several
 threads and several processes share the queue without drafting a question twice (see
 `review.jobs`). An idle thread waits `poll_s` or until `wake()` (called when this process
-queues a job). A locked database or any other error is logged and retried after a pause: the
-worker never stops on its own.
+queues a job). Buyers come first: while `defer()` says acknowledgements are being made, a
+thread waits before its next job (`MAX_DEFER_S` at most, so drafts still progress under a
+constant load). A locked database or any other error is logged and retried after a pause:
+the worker never stops on its own.
 
 Example:
     >>> worker = DraftWorker(service, threads=2)     # doctest: +SKIP
@@ -15,6 +17,8 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
+from collections.abc import Callable
 from typing import Any
 
 from assistant.review.errors import DatabaseBusy
@@ -25,6 +29,8 @@ log = logging.getLogger(__name__)
 POLL_S = 2.0
 #: Pause after a failure to claim (locked database, lost connection) before looking again.
 ERROR_PAUSE_S = 5.0
+#: Longest wait for the acknowledgements in progress before the next draft (seconds).
+MAX_DEFER_S = 2.0
 
 
 class DraftWorker:
@@ -34,12 +40,15 @@ class DraftWorker:
         service: The review service (its drafter, owner id and job table).
         threads: How many drafts may be written at once (LLM requests wait on the network).
         poll_s: Seconds between looks at the queue when idle.
+        defer: True while drafting should wait (buyers are being acknowledged in this process).
     """
 
-    def __init__(self, service: Any, threads: int = 2, poll_s: float = POLL_S) -> None:
+    def __init__(self, service: Any, threads: int = 2, poll_s: float = POLL_S,
+                 defer: Callable[[], bool] | None = None) -> None:
         self.service = service
         self.threads = threads
         self.poll_s = poll_s
+        self.defer = defer
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._running: list[threading.Thread] = []
@@ -66,17 +75,31 @@ class DraftWorker:
         self._running.clear()
 
     def _loop(self) -> None:
+        peek = True  # a plain read before claiming, unless a job is known to be waiting
         while not self._stop.is_set():
+            self._wait_for_buyers()
             try:
-                worked = self.service.draft_pending(limit=1)
+                worked = self.service.draft_pending(limit=1, peek=peek)
             except DatabaseBusy:
                 log.info("draft worker: the review database is locked, looking again in %s s", ERROR_PAUSE_S)
+                peek = True
                 self._stop.wait(ERROR_PAUSE_S)
                 continue
             except Exception:  # noqa: BLE001 - keep drafting the next questions
                 log.exception("draft worker: claiming or running a draft job failed")
+                peek = True
                 self._stop.wait(ERROR_PAUSE_S)
                 continue
-            if not worked:
-                self._wake.wait(self.poll_s)
-                self._wake.clear()
+            if worked:
+                peek = False  # a queue that had one job likely has more
+                continue
+            peek = not self._wake.wait(self.poll_s)  # woken: this process just queued one
+            self._wake.clear()
+
+    def _wait_for_buyers(self) -> None:
+        # The acknowledgement and the draft share the interpreter (one core at a time for Python):
+        # a buyer waiting for theirs matters more than a draft an advisor reads later.
+        deadline = time.monotonic() + MAX_DEFER_S
+        while self.defer is not None and self.defer() and time.monotonic() < deadline:
+            if self._stop.wait(0.02):
+                return

@@ -3,7 +3,9 @@
 The advisor's name is the logged-in user (`gr.Request.username`, set by the server's session
 check), never a form field. Opening a question claims it; every action sends back the version
 the advisor saw, so a change made meanwhile by someone else is refused (review `Conflict`) and
-shown plainly, and the advisor's edited text stays in the editor.
+shown plainly, and the advisor's edited text stays in the editor. A draft still being written
+("brouillon en cours") is streamed into the editor as the generator writes it, then shown
+with its citations and checks.
 
 Example:
     >>> app = build(desk)     # doctest: +SKIP  (mounted at /conseiller by `assistant.ui.server`)
@@ -29,6 +31,8 @@ log = logging.getLogger(__name__)
 QUEUE_COLUMNS = ["N°", "Reçue le", "Attente", "Statut", "Thème", "Question", "Prise par"]
 #: Queue refresh period of an open advisor page (seconds).
 QUEUE_POLL_SECONDS = 60.0
+#: Advisors' pages following a draft being written at the same time.
+FOLLOW_CONCURRENCY = 32
 
 
 def _advisor(request: gr.Request | None) -> str:
@@ -52,7 +56,7 @@ def _now() -> datetime:
 def queue_frame(desk: Desk, status: str, age: str, subject: str) -> tuple[pd.DataFrame, str]:
     queue = desk.queue(status, age, subject)
     now = _now()
-    rows = [[r.id, render.local(r.created_at), render.waited(r.created_at, now), render.status_label(r.status),
+    rows = [[r.id, render.local(r.created_at), render.waited(r.created_at, now), render.queue_status(r.status, r.drafting),
              r.subject, " ".join(r.text.split())[:160], r.claimed_by or ""] for r in queue.rows]
     counts = render.queue_counts(queue.counts) + f" — {len(rows)} affichée(s) avec ces filtres"
     return pd.DataFrame(rows, columns=QUEUE_COLUMNS), counts
@@ -69,6 +73,8 @@ def build(desk: Desk) -> gr.Blocks:
                 editor_text = detail.answer.text
             else:
                 editor_text = draft.text if draft is not None and not draft.abstained else ""
+        if detail.drafting and not note.startswith("**Attention"):
+            note = f"{note} {render.DRAFTING_NOTE}".strip()
         shown = list(draft.passages) if draft is not None else []
         choices = render.passage_choices(shown)
         try:
@@ -110,8 +116,8 @@ def build(desk: Desk) -> gr.Blocks:
             return (gr.skip(),) * 10
         return on_open(number, request)
 
-    def act(run, success: str, current, request: gr.Request | None, keep_editor: bool = True):
-        """Run an action, then show the question again; on error keep the editor as typed."""
+    def act(run, success: str, current, request: gr.Request | None):
+        """Run an action, then show the question again; the editor keeps what the advisor typed."""
         name = _advisor(request)
         if not current:
             return (gr.skip(),) * 8 + ("**Attention :** Ouvrez d'abord une question.",) + (gr.skip(),)
@@ -119,8 +125,7 @@ def build(desk: Desk) -> gr.Blocks:
             detail = run(name, current["id"], current["version"])
         except Exception as exc:  # noqa: BLE001 - Conflict & co. are shown; nothing typed is lost
             return (gr.skip(),) * 8 + (_error(exc),) + (gr.skip(),)
-        header, editor, flags, cites, picks, similar, state, note, candidates = item(
-            detail, success, gr.skip() if keep_editor else None)
+        header, editor, flags, cites, picks, similar, state, note, candidates = item(detail, success, gr.skip())
         return gr.skip(), header, editor, flags, cites, picks, similar, state, note, candidates
 
     def on_validate(current, text, reusable, request: gr.Request):
@@ -141,14 +146,43 @@ def build(desk: Desk) -> gr.Blocks:
 
     def on_redraft(current, picked, request: gr.Request):
         outputs = act(lambda name, qid, version: desk.redraft(qid, name, list(picked or ()), version),
-                      "Nouveau brouillon rédigé à partir des passages cochés.", current, request, keep_editor=False)
-        if outputs[2] == "" and current:  # the new draft abstains: keep what the advisor had
-            draft = desk.show(current["id"]).draft
-            reason = render.plain(draft.reason) if draft is not None else ""
-            outputs = (*outputs[:2], gr.skip(), *outputs[3:8],
-                       f"**Attention :** la re-rédaction s'abstient ({reason}) ; votre texte est conservé.",
-                       outputs[9])
+                      "Nouveau brouillon demandé à partir des passages cochés.", current, request)
+        if isinstance(outputs[7], dict):  # accepted: show the new draft even if it is finished already
+            outputs = (*outputs[:7], {**outputs[7], "follow": True}, *outputs[8:])
         return outputs
+
+    def on_follow(current, typed, request: gr.Request):
+        """Stream the draft being written into the editor, then show it with its evidence."""
+        _advisor(request)
+        skip = (gr.skip(),) * 10
+        detail = desk.show(current["id"]) if current else None
+        requested = bool(current and current.get("follow"))  # the advisor just asked for it
+        if detail is None or not (detail.drafting or requested or detail.version != current["version"]):
+            yield skip  # nothing being written, and no draft landed since the page showed it
+            return
+        header = None
+        for text in desk.follow_draft(current["id"]):
+            if header is None:  # the header said "en attente": now it is being written
+                header = render.question_header(desk.show(current["id"]), _now())
+                yield (gr.skip(), header, gr.update(value=text, interactive=False), *skip[:5],
+                       render.DRAFTING_NOTE, gr.skip())
+                continue
+            yield (gr.skip(), gr.skip(), gr.update(value=text, interactive=False), *skip[:5],
+                   render.DRAFTING_NOTE, gr.skip())
+        detail = desk.show(current["id"])
+        draft = detail.draft
+        if detail.drafting:
+            note = "Le brouillon n'est pas encore prêt : rechargez la question dans un moment."
+            editor = gr.update(value=typed, interactive=True)
+        elif draft is not None and draft.abstained:
+            note = (f"**Attention :** le brouillon s'abstient ({render.plain(draft.reason)}) ; "
+                    "le texte de l'éditeur est conservé.")
+            editor = gr.update(value=typed, interactive=True)
+        else:
+            note = "Brouillon prêt : relisez-le avec ses citations avant de valider."
+            editor = gr.update(value=draft.text if draft is not None else typed, interactive=True)
+        header, _, flags, cites, picks, similar, state, note, candidates = item(detail, note, gr.skip())
+        yield gr.skip(), header, editor, flags, cites, picks, similar, state, note, candidates
 
     def on_reload(current, request: gr.Request):
         """Show the current version again (claiming it if possible) without touching the editor."""
@@ -239,8 +273,11 @@ def build(desk: Desk) -> gr.Blocks:
         # Opening another question clears what belonged to the previous one (reuse box, reasons).
         fresh = dict(fn=lambda: (False, "", ""), inputs=None, outputs=[reusable, reason, message],
                      api_visibility="private", show_progress="hidden")
-        open_btn.click(on_open, [number], item_outputs, api_visibility="private").then(**fresh)
-        table.select(on_select, [table], item_outputs, api_visibility="private").then(**fresh)
+        # Then, when the draft is still being written, it is streamed into the editor.
+        followed = dict(fn=on_follow, inputs=[current, editor], outputs=item_outputs, api_visibility="private",
+                      show_progress="hidden", concurrency_id="suivi", concurrency_limit=FOLLOW_CONCURRENCY)
+        open_btn.click(on_open, [number], item_outputs, api_visibility="private").then(**fresh).then(**followed)
+        table.select(on_select, [table], item_outputs, api_visibility="private").then(**fresh).then(**followed)
         refresh_queue = dict(fn=on_queue, inputs=filters, outputs=[table, counts], api_visibility="private",
                              show_progress="hidden")
         validate_btn.click(on_validate, [current, editor, reusable], item_outputs,
@@ -249,7 +286,7 @@ def build(desk: Desk) -> gr.Blocks:
                          api_visibility="private").then(**refresh_queue)
         escalate_btn.click(on_escalate, [current, reason], item_outputs, api_visibility="private").then(**refresh_queue)
         release_btn.click(on_release, [current], item_outputs, api_visibility="private").then(**refresh_queue)
-        redraft_btn.click(on_redraft, [current, picks], item_outputs, api_visibility="private")
+        redraft_btn.click(on_redraft, [current, picks], item_outputs, api_visibility="private").then(**followed)
         reload_btn.click(on_reload, [current], item_outputs, api_visibility="private")
         search_btn.click(on_search, [query, candidates, picks], [picks, candidates, notice], api_visibility="private")
     return app

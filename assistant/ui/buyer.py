@@ -23,7 +23,8 @@ log = logging.getLogger(__name__)
 
 #: How often an open buyer page looks for a validated answer (seconds).
 POLL_SECONDS = 20.0
-#: Questions drafted at the same time (retrieval and drafting release the GIL in their native parts).
+#: Questions acknowledged at the same time (retrieval releases the GIL in its native parts; the
+#: drafts are written in the background).
 ASK_CONCURRENCY = 8
 #: The query parameter that carries the thread token.
 THREAD_PARAM = "fil"
@@ -89,10 +90,18 @@ def build(desk: Desk, poll_seconds: float = POLL_SECONDS) -> gr.Blocks:
         try:
             ack = desk.ask(question, email=email, organisation=organisation, thread=token or None,
                            session=session or "", address=address)
-            acks = {**acks, str(ack.question_id): render.acknowledgement(ack.question_id, ack.resources, ack.delay)}
-            chat, box, picker = view_updates(ack.thread, acks)
         except Exception as exc:  # noqa: BLE001 - shown as one French line; the question stays typed
             return (gr.skip(),) * 8 + (_error(exc),)
+        text = render.acknowledgement(ack.question_id, ack.resources, ack.delay)
+        acks = {**acks, str(ack.question_id): text}
+        # A new thread holds this question only: no need to read it back.
+        chat, box, picker = [{"role": "user", "content": render.plain(question)},
+                             {"role": "assistant", "content": text}], gr.skip(), gr.skip()
+        if token:
+            try:
+                chat, box, picker = view_updates(ack.thread, acks)
+            except Exception:  # noqa: BLE001 - the question is stored: the buyer keeps its thread and link
+                log.exception("thread of question %s not readable after it was stored", ack.question_id)
         return "", ack.thread, ack.thread, acks, chat, box, picker, _thread_link(ack.thread), ""
 
     def on_refresh(token: str, acks: dict):

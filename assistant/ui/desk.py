@@ -17,12 +17,13 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from assistant.drafting.refs import to_refs
 from assistant.errors import InvalidQuery
 from assistant.insights import indicators, topics
 from assistant.insights.network import NetworkView, network_view
@@ -30,9 +31,11 @@ from assistant.records import Passage
 from assistant.review import texts
 from assistant.review.errors import AuthenticationFailed, Conflict, IllegalTransition
 from assistant.review.limits import Limits
+from assistant.review.live import LiveDrafts
 from assistant.review.service import ReviewService
 from assistant.review.store import utcnow
 from assistant.review.views import QuestionDetail, ShownPassage, ThreadView
+from assistant.review.worker import DraftWorker
 
 log = logging.getLogger(__name__)
 
@@ -96,6 +99,7 @@ class QueueRow:
     claimed_by: str | None
     abstained: bool | None
     draft_error: str | None
+    drafting: str | None = None
 
 
 @dataclass(frozen=True)
@@ -154,9 +158,13 @@ class Desk:
     Args:
         settings: `assistant.config.Settings`.
         assistant: The shared Assistant (opened from settings when None).
-        review: The review service (opened with this desk's drafter and reuse hook when None).
+        review: The review service (opened with this desk's drafter, reuse hook and live drafts
+            when None).
         limits: Buyer rate limits (counted in the review database, across app processes).
         clock: Current UTC time.
+
+    Questions are drafted in the background by `settings.draft_workers` threads, started by
+    `start_drafting` (the web app does at start) and stopped by `close`.
     """
 
     def __init__(self, settings: Any, assistant: Any = None, review: ReviewService | None = None,
@@ -167,30 +175,40 @@ class Desk:
             assistant = open_assistant(settings)
         self.settings = settings
         self.assistant = assistant
-        self.review = review or ReviewService(settings, drafter=self._draft, on_reusable=self._reuse)
+        self.review = review or ReviewService(settings, drafter=self._draft, on_reusable=self._reuse,
+                                              live=LiveDrafts())
+        self._acknowledging = 0  # buyers being acknowledged now: drafting waits for them
+        self.drafts = DraftWorker(self.review, threads=settings.draft_workers,
+                                  defer=lambda: self._acknowledging > 0)
         self.limits = limits
         self._clock = clock
         self._subjects: dict[int, str] = {}
         self._delay: tuple[float, str] | None = None
         self._lock = threading.Lock()
 
+    def start_drafting(self) -> None:
+        """Start the background drafting threads."""
+        self.drafts.start()
+
     def close(self) -> None:
+        self.drafts.stop()
         self.review.close()
 
     # ------------------------------------------------------------------ pipeline hooks
 
-    def _draft(self, question: str, history: list[str]):
-        return self.assistant.ask(question, history=history)
+    def _draft(self, question: str, history: list[str], passages=None, on_text=None):
+        return self.assistant.draft_job(question, history, passages, on_text)
 
     def _reuse(self, path: Path) -> None:
         """A validated answer marked reusable joins the knowledge base at once."""
         self.assistant.ingest([Path(path)], prune=False)
 
     def warm_up(self) -> None:
-        """Load the lexical index and the embedding model before the first buyer arrives."""
-        retriever = self.assistant.retriever
-        if hasattr(retriever, "warm_up"):
-            retriever.warm_up()
+        """Load the lexical index, the embedding model and the generator before the first buyer arrives
+        (a first draft loading them would hold the interpreter while buyers are acknowledged)."""
+        for stage in (self.assistant.retriever, self.assistant.generator):
+            if hasattr(stage, "warm_up"):
+                stage.warm_up()
 
     # ------------------------------------------------------------------ buyers
 
@@ -216,14 +234,57 @@ class Desk:
         session_key, address_key = f"session:{session or thread or '-'}", f"address:{address or '-'}"
         self.review.limits.take((session_key, self.limits.per_session, 60.0),
                                 (address_key, self.limits.per_address, 60.0))
+        with self._lock:
+            self._acknowledging += 1
+        try:
+            return self._acknowledge(question, email, organisation, thread, session)
+        finally:
+            with self._lock:
+                self._acknowledging -= 1
+
+    def _acknowledge(self, question: str, email: str | None, organisation: str | None, thread: str | None,
+                     session: str) -> Acknowledgement:
+        history = [m.question for m in self.review.thread(thread).messages] if thread else []
+        passages = self._resources_search(question, history)
         sub = self.review.submit(question, email=email or None, organisation=organisation or None,
-                                 thread_token=thread or None)
-        draft = self.review.show(sub.id).draft
-        resources: tuple[Resource, ...] = ()
-        if draft is not None:
-            chunks = self.assistant.index.catalog.get_chunks([p.chunk_id for p in draft.passages])
-            resources = resources_of(draft.passages, kinds={i: c.kind for i, c in chunks.items()})
-        return Acknowledgement(sub.id, sub.thread, resources, self.expected_delay())
+                                 thread_token=thread or None,
+                                 # a text that cannot be searched is drafted from nothing (an abstention)
+                                 passages=[] if passages is None else None,
+                                 key=texts.submission_key(session, thread, question) if session else None,
+                                 draft_now=False)
+        self.drafts.wake()
+        # The question is stored: from here on nothing may fail the acknowledgement.
+        shown = [ShownPassage.from_passage(p) for p in passages or ()]
+        resources = resources_of(shown, kinds={p.chunk.id: p.chunk.kind for p in passages or ()})
+        return Acknowledgement(sub.id, sub.thread, resources, self._delay_or_default())
+
+    def _resources_search(self, question: str, history: list[str]) -> list[Passage] | None:
+        """The acknowledgement's resources: a lexical (BM25) search, which takes milliseconds.
+
+        The query embedding of a hybrid search costs about 50 ms of CPU that cannot run two at
+        a time, so 50 buyers asking at once would wait for 50 embeddings in a row; the draft job
+        runs the full hybrid search in the background instead.
+
+        Returns:
+            The passages ([] when retrieval failed: the question is still recorded), or None when
+            the text cannot be searched at all.
+        """
+        from assistant.drafting.followup import contextual_query
+
+        try:
+            return self.assistant.search(contextual_query(question, history), mode="lexical")
+        except InvalidQuery:
+            return None
+        except Exception:  # noqa: BLE001 - the question is still recorded; its draft searches later
+            log.exception("retrieval failed while acknowledging a question")
+            return []
+
+    def _delay_or_default(self) -> str:
+        try:
+            return self.expected_delay()
+        except Exception:  # noqa: BLE001 - the delay is a courtesy: never a reason to fail the buyer
+            log.exception("expected delay unavailable")
+            return DEFAULT_DELAY
 
     def thread(self, token: str) -> ThreadView:
         """A buyer's thread; raises `UnknownThread` for an unknown or malformed token."""
@@ -288,7 +349,7 @@ class Desk:
             if subject != ALL_SUBJECTS and topic != subject:
                 continue
             rows.append(QueueRow(q.id, q.status, q.created_at, q.text, topic, q.claimed_by, q.abstained,
-                                 q.draft_error))
+                                 q.draft_error, q.drafting))
         return Queue(tuple(rows), counts)
 
     def open(self, question_id: int, advisor: str) -> Opened:
@@ -316,17 +377,27 @@ class Desk:
 
     def redraft(self, question_id: int, advisor: str, chunk_ids: Sequence[str] = (),
                 expected_version: int | None = None) -> QuestionDetail:
-        """Draft again, from the passages the advisor picked (a fresh search when none)."""
-        if not chunk_ids:
-            return self.review.redraft(question_id, advisor, expected_version=expected_version)
-        found = self.assistant.index.catalog.get_chunks(list(chunk_ids))
-        missing = [c for c in chunk_ids if c not in found]
-        if missing:
-            raise InvalidQuery(f"{len(missing)} picked passage(s) are no longer in the index: search again")
-        # The advisor's order is the ranking: the first picked passage is cited first.
-        passages = [Passage(found[c], 1.0 / (1 + i)) for i, c in enumerate(chunk_ids)]
-        drafter = lambda q, history: self.assistant.ask(q, passages=passages, history=history)  # noqa: E731
-        return self.review.redraft(question_id, advisor, drafter=drafter, expected_version=expected_version)
+        """Ask for a new draft, from the passages the advisor picked (a fresh search when none).
+
+        The draft is written in the background (follow it with `follow_draft`); the returned
+        question shows its queued job.
+        """
+        passages = None
+        if chunk_ids:
+            found = self.assistant.index.catalog.get_chunks(list(chunk_ids))
+            missing = [c for c in chunk_ids if c not in found]
+            if missing:
+                raise InvalidQuery(f"{len(missing)} picked passage(s) are no longer in the index: search again")
+            # The advisor's order is the ranking: the first picked passage is cited first.
+            passages = to_refs([Passage(found[c], 1.0 / (1 + i)) for i, c in enumerate(chunk_ids)])
+        detail = self.review.redraft(question_id, advisor, expected_version=expected_version, passages=passages,
+                                     draft_now=False)
+        self.drafts.wake()
+        return detail
+
+    def follow_draft(self, question_id: int) -> Iterator[str]:
+        """The growing text of the question's draft while it is written (see `ReviewService.follow_draft`)."""
+        return self.review.follow_draft(question_id)
 
     def validate(self, question_id: int, advisor: str, text: str, reusable: bool,
                  expected_version: int | None) -> QuestionDetail:

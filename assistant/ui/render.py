@@ -40,6 +40,15 @@ STATUS_LABELS = {
     "rejected": "Rejetée",
 }
 
+#: What the advisor reads while a question's draft job is open.
+DRAFTING_LABELS = {
+    "queued": "Brouillon en cours (en attente de rédaction)",
+    "running": "Brouillon en cours de rédaction",
+    "failed": "Brouillon en cours (nouvel essai prévu)",
+}
+#: Shown beside the editor while the draft is written into it.
+DRAFTING_NOTE = "Brouillon en cours : il s'écrit dans l'éditeur ; vous pourrez le modifier une fois terminé."
+
 BUYER_STATUS = {
     "pending": "en cours de traitement par un conseiller",
     "escalated": "transmise à un expert du réseau",
@@ -233,6 +242,8 @@ def question_header(detail: QuestionDetail, now: datetime) -> str:
     if detail.history:
         lines.append("\n**Plus tôt dans ce fil :**")
         lines.extend(f"- {plain(h)}" for h in detail.history)
+    if detail.drafting:
+        lines.append(f"\n**{drafting(detail)}**")
     if detail.draft_error:
         lines.append(f"\n**Attention :** la rédaction automatique a échoué : {plain(detail.draft_error)}")
     if detail.draft is not None and detail.draft.abstained:
@@ -244,6 +255,24 @@ def question_header(detail: QuestionDetail, now: datetime) -> str:
     return "\n".join(lines)
 
 
+def drafting(detail: QuestionDetail) -> str:
+    """The state of the question's open draft job, in words ("" when none is open)."""
+    job = detail.job
+    if job is None or not job.open:
+        return ""
+    label = DRAFTING_LABELS.get(job.status, "Brouillon en cours")
+    if job.status == "failed" and job.next_attempt_at is not None:
+        label += f" : nouvel essai le {local(job.next_attempt_at)}"
+    return label
+
+
+def queue_status(status: str, drafting_state: str | None) -> str:
+    """A queue row's status: the workflow state, or the draft job's when the draft is not there yet."""
+    if status == "received" and drafting_state:
+        return DRAFTING_LABELS.get(drafting_state, status_label(status))
+    return status_label(status)
+
+
 def flags(detail: QuestionDetail) -> str:
     draft = detail.draft
     if draft is None:
@@ -251,7 +280,9 @@ def flags(detail: QuestionDetail) -> str:
     if not draft.flags:
         return "Aucun point de vérification signalé par la rédaction automatique."
     lines = ["**Points à vérifier avant d'envoyer :**"]
-    lines.extend(f"- {plain(f.reason)} — « {plain(f.sentence)} »" for f in draft.flags)
+    # A flag without a sentence is a note on the whole draft (e.g. the LLM fell back to extractive).
+    lines.extend(f"- {plain(f.reason)} — « {plain(f.sentence)} »" if f.sentence else f"- **{plain(f.reason)}**"
+                 for f in draft.flags)
     return "\n".join(lines)
 
 

@@ -174,7 +174,7 @@ def first_start(desk: Desk, paths: Sequence[Path], out=None):
 
 def serve(settings: Any, host: str | None = None, port: int | None = None, corpus: Sequence[Path] | None = None,
           ingest: bool = True, limits: Limits | None = None) -> None:
-    """Start the web app (blocking): first-start ingestion, warm-up, then uvicorn."""
+    """Start the web app (blocking): first-start ingestion, warm-up, the drafting threads, then uvicorn."""
     import uvicorn
 
     desk = Desk(settings, limits=limits or limits_from(settings))
@@ -186,10 +186,14 @@ def serve(settings: Any, host: str | None = None, port: int | None = None, corpu
     shown = "127.0.0.1" if host in ("0.0.0.0", "::") else host
     print(f"Guichet vert : http://{shown}:{port}/ (acheteurs) · http://{shown}:{port}{ADVISOR_PATH}/ "
           f"(conseillers) · http://{shown}:{port}{NETWORK_PATH}/ (réseau)", file=sys.stderr, flush=True)
-    # proxy_headers=False: uvicorn would believe X-Forwarded-For from 127.0.0.1; the app's own
-    # ForwardedHeaders believes it only from GUICHET_TRUSTED_PROXIES.
-    uvicorn.run(app, host=host, port=port, log_level="warning", timeout_graceful_shutdown=5, proxy_headers=False,
-                server_header=False)
+    desk.start_drafting()  # also drafts what a previous run left queued
+    try:
+        # proxy_headers=False: uvicorn would believe X-Forwarded-For from 127.0.0.1; the app's own
+        # ForwardedHeaders believes it only from GUICHET_TRUSTED_PROXIES.
+        uvicorn.run(app, host=host, port=port, log_level="warning", timeout_graceful_shutdown=5,
+                    proxy_headers=False, server_header=False)
+    finally:
+        desk.close()
 
 
 def main() -> None:

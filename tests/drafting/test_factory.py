@@ -44,3 +44,10 @@ def test_llm_without_langchain_openai_names_the_extra(monkeypatch):
 def test_construction_opens_no_connection():
     generator = make_generator(get_settings(**{**LLM, "llm_base_url": "http://127.0.0.1:9/v1"}))
     assert generator._chat is None, "the client is built on first use"
+
+
+def test_llm_warm_up_builds_the_client_without_calling_the_endpoint():
+    generator = make_generator(get_settings(**LLM))  # nothing listens on that port here
+    assert generator._chat is None, "the constructor stays cheap"
+    generator.warm_up()
+    assert generator._chat is not None and generator.chat is generator._chat, "built once, before any draft"

@@ -129,6 +129,20 @@ def test_process_killed_while_drafting_a_job_gets_it_drafted_once_after_its_leas
     assert (job.status, job.attempts) == ("done", 2), job
 
 
+def test_a_job_whose_processes_keep_dying_is_given_up_with_its_reason(service, home):
+    clock = Clock()
+    mortal = open_service(clock=clock)
+    sub = mortal.submit(QUESTION, draft_now=False)
+    for attempt in range(1, MAX_ATTEMPTS + 1):
+        (task,) = mortal.jobs.claim(f"process-{attempt}")  # each claimer dies without a word
+        assert task.attempt == attempt
+        clock.advance(timedelta(seconds=31))
+    assert mortal.jobs.claim("survivor") == [], "not claimed a sixth time"
+    detail = mortal.show(sub.id)
+    assert (detail.job.status, detail.job.next_attempt_at) == ("failed", None), detail.job
+    assert "stopped 5 times" in detail.draft_error and _events(detail)[-1] == "draft_failed", detail.draft_error
+
+
 def test_a_stale_attempt_stores_nothing_once_its_job_was_taken_over(service, home):
     clock = Clock()
     slow_started, release = threading.Event(), threading.Event()

@@ -49,19 +49,23 @@ def index_template(tmp_path_factory) -> Path:
 @pytest.fixture
 def desk(index_template, tmp_path):
     """A Desk (service layer) on its own copy of the index, with a fast password hasher."""
+    from assistant.review.limits import Limits
+    from assistant.review.live import LiveDrafts
     from assistant.review.service import ReviewService
     from assistant.ui.desk import Desk
-    from assistant.review.limits import Limits
 
     home = copy_index(index_template, tmp_path / "desk-home")
     settings = settings_for(home)
     holder = {}
-    review = ReviewService(settings, drafter=lambda q, h: holder["desk"]._draft(q, h),
-                           on_reusable=lambda p: holder["desk"]._reuse(p), password_hasher=FAST_HASHER)
+    review = ReviewService(settings, drafter=lambda q, h, **job: holder["desk"]._draft(q, h, **job),
+                           on_reusable=lambda p: holder["desk"]._reuse(p), password_hasher=FAST_HASHER,
+                           live=LiveDrafts())
     d = Desk(settings, review=review, limits=Limits(per_session=0, per_address=0))
     holder["desk"] = d
     d.review.add_advisor("alice", PASSWORD)
     d.review.add_advisor("bob", PASSWORD)
+    d.drafts.poll_s = 0.2
+    d.start_drafting()
     yield d
     d.close()
 
@@ -85,6 +89,25 @@ def server(server_process) -> Server:
     """The module's app, with no rate-limit hit and no failed login left by an earlier test."""
     forget_limits(server_process.home)
     return server_process
+
+
+@pytest.fixture
+def start_app(index_template, tmp_path):
+    """Starts real apps (`guichet serve`, no rate limit) on copies of the index, or on a given home
+    (a restart); every app still running is stopped after the test."""
+    started: list[Server] = []
+
+    def start(settings: dict[str, str] | None = None, home: Path | None = None) -> Server:
+        home = home or copy_index(index_template, tmp_path / f"app-{len(started)}")
+        srv = start_server(home, "--no-ingest", "--questions-per-minute", "0", "--questions-per-minute-per-address",
+                           "0", env=settings)
+        started.append(srv)
+        return srv
+
+    yield start
+    for srv in started:
+        if srv.process.poll() is None:
+            stop_server(srv)
 
 
 _SHOTS: list[Path] = []

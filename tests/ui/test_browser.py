@@ -120,6 +120,8 @@ def test_buyer_asks_advisor_edits_and_validates_buyer_reads_and_rates(server, br
     header = advisor.locator("#question").inner_text()
     assert LABEL_QUESTION in header and "Ville de Test" in header and "e-mail : oui" in header, header
     editor = field(advisor, "editeur")
+    # Drafted in the background: already there, or streamed in as soon as it is written.
+    advisor.wait_for_function("() => document.querySelector('#editeur textarea').value.includes('[1]')")
     draft = editor.input_value()
     assert "[1]" in draft, f"the draft with its citations is in the editor: {draft[:200]}"
     assert advisor.locator("#citations mark").count() >= 1, "quoted text is highlighted beside its passage"
@@ -288,6 +290,7 @@ def test_advisor_redrafts_from_picked_passages_escalates_and_rejects(server, bro
     login(page, server.url, "alice")
     wait_queue(page)
     open_question(page, number)
+    page.wait_for_function("() => document.querySelector('#editeur textarea').value.includes('[1]')")
     before = field(page, "editeur").input_value()
 
     page.get_by_text("Re-rédiger à partir d'autres passages").click()
@@ -301,7 +304,7 @@ def test_advisor_redrafts_from_picked_passages_escalates_and_rejects(server, bro
             boxes.nth(i).uncheck()
     page.locator("#passages label").filter(has_text="Les trois conditions du don").first.click()  # one, alone
     page.click("#rediger")
-    page.locator("#avis").get_by_text(re.compile("Nouveau brouillon rédigé|la re-rédaction s'abstient")).wait_for()
+    page.locator("#avis").get_by_text(re.compile("Brouillon prêt|le brouillon s'abstient")).wait_for()
     service = server.service()
     try:
         draft = service.show(number).draft

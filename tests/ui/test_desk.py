@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 import io
+import threading
+import time
 from datetime import timedelta
 
 import pytest
-from ui_fixtures import PASSWORD, ROOT, settings_for
+from ui_fixtures import PASSWORD, ROOT, drafted, settings_for
 
 from assistant.records import Draft
 from assistant.review.errors import Conflict, InvalidInput, RateLimited, UnknownThread
 from assistant.review.limits import Limits
 from assistant.review.store import utcnow
-from assistant.ui.desk import Desk
+from assistant.ui.desk import Desk, resources_of
 from assistant.ui.server import first_start
 
 LABEL_QUESTION = "Puis-je exiger un label précis dans mon marché ?"
@@ -35,6 +37,41 @@ def test_ask_acknowledges_with_resources_and_a_private_thread(desk):
     assert desk.show(follow.question_id).history == (LABEL_QUESTION,), "the follow-up is drafted with its context"
 
 
+def test_the_acknowledgement_comes_from_retrieval_and_never_waits_for_the_draft(desk, monkeypatch):
+    started, release = threading.Event(), threading.Event()
+    searches = []
+    search, draft_job = desk.assistant.search, desk.assistant.draft_job
+
+    def slow_draft(*args, **kwargs):
+        started.set()
+        release.wait(timeout=60)
+        return draft_job(*args, **kwargs)
+
+    monkeypatch.setattr(desk.assistant, "search", lambda *a, **k: searches.append(k.get("mode")) or search(*a, **k))
+    monkeypatch.setattr(desk.assistant, "draft_job", slow_draft)
+    ack = desk.ask(LABEL_QUESTION, session="s1")
+    assert started.wait(timeout=30), "the draft job starts in the background"
+    assert ack.resources and desk.show(ack.question_id).drafting, \
+        "the buyer has the resources while the draft is still being written"
+    release.set()
+    detail = drafted(desk, ack.question_id)
+    assert detail.status == "drafted" and detail.draft.citations, detail
+    assert searches == ["lexical", None], "a lexical search for the buyer, the hybrid one in the draft job"
+    assert {r.title for r in ack.resources} & {r.title for r in resources_of(detail.draft.passages)}, \
+        "the resources shown are among what the draft quotes"
+
+
+def test_a_retried_question_is_the_same_question_in_the_same_thread(desk):
+    first = desk.ask(LABEL_QUESTION, session="tab-1")
+    again = desk.ask(LABEL_QUESTION, session="tab-1")
+    assert (again.question_id, again.thread) == (first.question_id, first.thread)
+    other_tab = desk.ask(LABEL_QUESTION, session="tab-2")
+    assert other_tab.thread != first.thread, "another page is another buyer"
+    follow = desk.ask("Et pour un écolabel ?", thread=first.thread, session="tab-1")
+    assert follow.question_id != first.question_id
+    assert len(desk.review.list_questions()) == 3
+
+
 def test_unknown_and_foreign_tokens_are_refused_the_same_way(desk):
     mine = desk.ask(LABEL_QUESTION, session="a")
     theirs = desk.ask(DON_QUESTION, session="b")
@@ -42,7 +79,7 @@ def test_unknown_and_foreign_tokens_are_refused_the_same_way(desk):
         desk.thread("x" * 32)
     with pytest.raises(UnknownThread) as malformed:
         desk.thread("../../etc/passwd")
-    detail = desk.open(theirs.question_id, "alice").detail
+    detail = drafted(desk, theirs.question_id) and desk.open(theirs.question_id, "alice").detail
     desk.validate(theirs.question_id, "alice", "Oui, sous conditions.", False, detail.version)
     with pytest.raises(UnknownThread) as foreign:
         desk.rate(mine.thread, theirs.question_id, 5)
@@ -70,6 +107,7 @@ def test_rate_limit_per_session_and_per_address(desk):
 def test_queue_filters_by_status_age_and_subject(desk):
     first = desk.ask(LABEL_QUESTION)
     second = desk.ask(DON_QUESTION)
+    drafted(desk, first.question_id), drafted(desk, second.question_id)
     queue = desk.queue()
     assert [r.id for r in queue.rows] == [first.question_id, second.question_id], "oldest first"
     assert queue.counts == {"drafted": 2}, f"{queue.counts}"
@@ -90,13 +128,16 @@ def test_queue_filters_by_status_age_and_subject(desk):
 
 def test_claims_conflicts_and_stale_versions(desk):
     ack = desk.ask(LABEL_QUESTION)
+    drafted(desk, ack.question_id)
     opened = desk.open(ack.question_id, "alice")
     assert opened.claimed and opened.detail.claimed_by == "alice"
     seen_by_bob = desk.open(ack.question_id, "bob")
     assert not seen_by_bob.claimed and isinstance(seen_by_bob.error, Conflict), "bob sees it read-only"
     with pytest.raises(Conflict, match="claimed by alice"):
         desk.validate(ack.question_id, "bob", "Texte de bob.", False, seen_by_bob.detail.version)
-    redrafted = desk.redraft(ack.question_id, "alice", (), opened.detail.version)
+    asked = desk.redraft(ack.question_id, "alice", (), opened.detail.version)
+    assert asked.drafting, "the new draft is written in the background"
+    redrafted = drafted(desk, ack.question_id)
     assert redrafted.drafts == 2
     with pytest.raises(Conflict, match="changed since you opened it"):
         desk.validate(ack.question_id, "alice", "Texte édité.", False, opened.detail.version)
@@ -111,11 +152,13 @@ def test_claims_conflicts_and_stale_versions(desk):
 
 def test_redraft_from_passages_the_advisor_picks(desk):
     ack = desk.ask(LABEL_QUESTION)
+    drafted(desk, ack.question_id)
     opened = desk.open(ack.question_id, "alice")
     picked = desk.search("don de matériel informatique à une association", k=3)
     assert picked and ("don" in picked[0].title.lower() or "matériel" in picked[0].title.lower()), \
         f"picked: {[p.title for p in picked]}"
-    detail = desk.redraft(ack.question_id, "alice", [picked[0].chunk_id], opened.detail.version)
+    desk.redraft(ack.question_id, "alice", [picked[0].chunk_id], opened.detail.version)
+    detail = drafted(desk, ack.question_id)
     assert [p.chunk_id for p in detail.draft.passages] == [picked[0].chunk_id], "only the picked passage is used"
     assert all(c.chunk_id == picked[0].chunk_id for c in detail.draft.citations)
     with pytest.raises(Exception, match="no longer in the index"):
@@ -130,6 +173,7 @@ def test_similar_answers_are_past_answers_only(desk):
 
 def test_reusable_answer_joins_the_knowledge_base(desk):
     ack = desk.ask("Quelle est la durée de garantie des pompes à chaleur reconditionnées ?")
+    drafted(desk, ack.question_id)
     before = desk.assistant.index.catalog.count()
     detail = desk.open(ack.question_id, "alice").detail
     desk.validate(ack.question_id, "alice", "La garantie des pompes à chaleur reconditionnées est de deux ans.",
@@ -141,7 +185,7 @@ def test_reusable_answer_joins_the_knowledge_base(desk):
 
 def test_network_view(desk):
     for question in (LABEL_QUESTION, "Un label équivalent doit-il être accepté ?", DON_QUESTION):
-        desk.ask(question)
+        drafted(desk, desk.ask(question).question_id)
     first = desk.review.list_questions()[0]
     detail = desk.open(first.id, "alice").detail
     desk.validate(first.id, "alice", detail.draft.text, False, detail.version)
@@ -159,20 +203,32 @@ def test_authenticate(desk):
     assert not desk.authenticate("mallory", PASSWORD)
 
 
-def test_drafting_failure_still_acknowledges(desk):
+def test_retrieval_and_drafting_failures_still_acknowledge_and_the_draft_comes_later(desk):
     class Broken:
         index = desk.assistant.index
 
-        def ask(self, *args, **kwargs) -> Draft:
+        def search(self, *args, **kwargs):
+            raise RuntimeError("index down")
+
+        def draft_job(self, *args, **kwargs) -> Draft:
             raise RuntimeError("generator down")
 
     desk.assistant, real = Broken(), desk.assistant
     try:
         ack = desk.ask(LABEL_QUESTION)
+        assert ack.resources == () and desk.thread(ack.thread).messages[0].question == LABEL_QUESTION, \
+            "the question is recorded and acknowledged even when retrieval fails"
+        deadline = time.monotonic() + 30
+        while (job := desk.show(ack.question_id).job).status != "failed":
+            assert time.monotonic() < deadline, f"the draft job never ran: {job}"
+            time.sleep(0.05)
+        detail = desk.show(ack.question_id)
+        assert detail.status == "received" and detail.draft_error == "RuntimeError: generator down", detail
+        assert detail.drafting and job.next_attempt_at is not None, "a failed draft is retried"
     finally:
         desk.assistant = real
-    assert ack.resources == () and desk.show(ack.question_id).status == "received", \
-        "the question is recorded and acknowledged even when drafting fails"
+    detail = drafted(desk, ack.question_id, timeout_s=60)  # the retry, 10 s later, finds it
+    assert (detail.status, detail.drafts, detail.draft_error) == ("drafted", 1, None), detail
 
 
 def test_first_start_ingests_only_an_empty_index(tmp_path):

@@ -10,7 +10,15 @@ from markdown_it import MarkdownIt
 from assistant.errors import ConfigError, InvalidQuery
 from assistant.records import Citation, Flag
 from assistant.review import errors
-from assistant.review.views import QuestionDetail, ShownPassage, Source, StoredDraft, ThreadMessage, ThreadView
+from assistant.review.views import (
+    DraftJob,
+    QuestionDetail,
+    ShownPassage,
+    Source,
+    StoredDraft,
+    ThreadMessage,
+    ThreadView,
+)
 from assistant.ui import render
 from assistant.ui.desk import Resource
 
@@ -146,3 +154,42 @@ def test_citation_to_a_missing_passage_is_said():
     broken = _detail(draft=StoredDraft(1, "x [1]", (Citation(1, "gone", "q"),), (), (), False, "", "extractive", T0))
     assert "passage introuvable" in render.citations(broken)
     assert render.citations(_detail(draft=None)).startswith("*Aucune citation") and draft is not None
+
+
+def _job(status: str, retry_at=None) -> DraftJob:
+    return DraftJob(1, 7, status, 1, "", "", T0, T0, None, retry_at)
+
+
+@pytest.mark.parametrize(("job", "expected"), [
+    (_job("queued"), "Brouillon en cours (en attente de rédaction)"),
+    (_job("running"), "Brouillon en cours de rédaction"),
+    (_job("failed", T0), "nouvel essai le 04/03/2026 à 11:00"),
+    (_job("failed"), ""),
+    (_job("done"), ""),
+    (_job("cancelled"), ""),
+    (None, ""),
+], ids=["queued", "running", "retry planned", "given up", "done", "cancelled", "no job"])
+def test_the_advisor_sees_a_draft_being_written(job, expected):
+    detail = _detail(draft=None, job=job)
+    assert expected in render.drafting(detail) and bool(render.drafting(detail)) == bool(expected)
+    assert (expected in render.question_header(detail, T0)) if expected else "Brouillon en cours" not in \
+        render.question_header(detail, T0)
+
+
+@pytest.mark.parametrize(("status", "job", "label"), [
+    ("received", "queued", "Brouillon en cours (en attente de rédaction)"),
+    ("received", "running", "Brouillon en cours de rédaction"),
+    ("received", None, "Reçue (sans brouillon)"),
+    ("in_review", "running", "En relecture"),
+])
+def test_queue_status_shows_drafts_being_written(status, job, label):
+    assert render.queue_status(status, job) == label
+
+
+def test_a_note_on_the_whole_draft_is_shown_without_an_empty_quote():
+    note = "le générateur LLM n'a pas répondu (délai de 60 s dépassé) : brouillon extractif"
+    detail = _detail(draft=StoredDraft(1, "Oui [1].", (), (Flag("", note), Flag("Oui [1].", "source ancienne")),
+                                       (), False, "", "llm", T0))
+    shown = render.flags(detail)
+    assert f"- **{render.plain(note)}**" in shown and "«  »" not in shown, shown
+    assert "source ancienne — « Oui \\[1\\]\\. »" in shown, shown

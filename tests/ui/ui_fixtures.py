@@ -118,3 +118,14 @@ def stop_server(server: Server) -> None:
         server.process.wait(timeout=15)
     except subprocess.TimeoutExpired:
         server.process.kill()
+
+
+def drafted(desk, question_id: int, timeout_s: float = 60.0):
+    """The question once its draft job has ended (the desk's background threads draft it)."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        detail = desk.show(question_id)
+        if not detail.drafting:
+            return detail
+        assert time.monotonic() < deadline, f"question {question_id} still not drafted after {timeout_s} s: {detail.job}"
+        time.sleep(0.05)
