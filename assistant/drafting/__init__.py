@@ -3,5 +3,6 @@
 Modules: `base` (the `Generator` protocol), `factory` (`make_generator`), `extractive` (default,
 offline) and `llm` (OpenAI-compatible endpoint) generators, `citations` (markers and
 verification), `abstention` (+ `calibration`), `dates`, `followup`, `injection`, `sentences`,
-`selection`, `render`, `prompts`, `texts`, `terms`, and `service` (`draft_for_review`).
+`selection`, `render`, `prompts`, `texts`, `terms`, `refs` (passages stored with a draft job), and
+`service` (`draft_for_review`).
 """
