@@ -111,6 +111,7 @@ def test_app_killed_while_a_draft_job_runs_drafts_it_once_after_restart(start_ap
 def test_a_failed_or_timed_out_llm_falls_back_to_the_extractive_draft_with_a_note(desk, endpoint):
     from support import free_port
 
+    desk.drafts.stop()  # its extractive threads share the database: only the LLM desk may draft
     with SlowLLM(delay_s=5) as llm:
         base = f"http://127.0.0.1:{free_port()}/v1" if endpoint == "refused" else llm.base_url
         settings = Settings(home=desk.settings.home, generator="llm", llm_base_url=base, llm_model=llm.model,
