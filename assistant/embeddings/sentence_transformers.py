@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from typing import Sequence
+from typing import Any, Sequence
 
 import numpy as np
 
@@ -32,7 +32,7 @@ class SentenceTransformerEmbedder:
         self.name = name or f"sentence-transformers:{model}"
         self.query_prefix = query_prefix
         self.passage_prefix = passage_prefix
-        self._model = None
+        self._model: Any = None  # a SentenceTransformer, loaded on first use
 
     def warm_up(self) -> None:
         if self._model is not None:

@@ -13,7 +13,7 @@ Example:
 
 from __future__ import annotations
 
-from typing import Mapping, Sequence
+from typing import Mapping, Sequence, cast
 
 MODES = ("rrf", "score")
 
@@ -86,7 +86,7 @@ def _normalised(items: Ranked, name: str) -> dict[str, float]:
     if any(isinstance(item, str) for item in items):
         raise ValueError(f"score fusion needs (id, score) pairs, list {name!r} has plain ids")
     first: dict[str, float] = {}
-    for id_, score in items:
+    for id_, score in cast(Sequence[tuple[str, float]], items):  # plain ids were refused above
         first.setdefault(id_, float(score))
     if not first:
         return {}

@@ -246,7 +246,7 @@ class HybridRetriever:
             if id_ in found:
                 row = index.row(id_) if bm25 is not None else None
                 chunk, prof, windows = found[id_]
-                candidates.append(Candidate(chunk, prof, float(bm25[row]) if row is not None else 0.0,
+                candidates.append(Candidate(chunk, prof, float(bm25[row]) if bm25 is not None and row is not None else 0.0,
                                             lexical_ranks.get(id_), dense_ranks.get(id_), windows))
         query = Query(dict(terms), vector, asks_figure(text), asks_share(text))
         return FirstStage(text, tuple(candidates), features(query, candidates, index.idf, depth=n))

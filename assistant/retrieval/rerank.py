@@ -54,16 +54,19 @@ class CrossEncoderReranker:
         self._lock = threading.Lock()
 
     def warm_up(self) -> None:
+        self._loaded()
+
+    def _loaded(self) -> PairScorer:
         with self._lock:
             if self._model is None:
                 self._model = _load(self.model_path)
+            return self._model
 
     def rerank(self, question: str, passages: Sequence[Passage]) -> list[Passage]:
         """The passages sorted by cross-encoder score (stable on ties), each `score` replaced by it."""
         if not passages:
             return []
-        self.warm_up()
-        scores = [float(s) for s in self._model.predict([(question, p.chunk.text) for p in passages])]
+        scores = [float(s) for s in self._loaded().predict([(question, p.chunk.text) for p in passages])]
         if len(scores) != len(passages):
             raise ValueError(f"reranker gave {len(scores)} scores for {len(passages)} passages")
         return sorted((replace(p, score=s) for p, s in zip(passages, scores)), key=lambda p: -p.score)
