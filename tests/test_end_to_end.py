@@ -34,8 +34,12 @@ def test_question_to_reusable_answer(tmp_path, isolated_home, monkeypatch):
     assert item["status"] == "drafted" and item["thread"], item
 
     shown = json.loads(guichet("review", "show", str(item["id"]), "--json", env=env).stdout)
-    draft_text = json.dumps(shown, ensure_ascii=False)
-    assert "[1]" in draft_text, "the real generator cites its passages"
+    draft = shown["draft"]
+    assert "[1]" in draft["text"], "the real generator cites its passages"
+    shown_passages = {p["chunk_id"]: p for p in draft["passages"]}
+    first = next(c for c in draft["citations"] if c["marker"] == 1)
+    cited = shown_passages[first["chunk_id"]]  # [1] points to a passage shown to the advisor
+    assert Path(cited["source"]).name in GUIDES and first["quote"] in cited["text"], first
 
     final = tmp_path / "final.txt"
     final.write_text("Oui : le don de matériel informatique réformé à une association est possible "
