@@ -111,7 +111,8 @@ def test_two_serve_processes_share_the_servers_and_the_advisor_sessions(servers)
                            f"guichet serve at {url}", process)
             except RuntimeError:
                 process.terminate()
-                raise AssertionError(f"guichet serve at {url} did not start: {process.communicate(timeout=20)[0]}")
+                raise AssertionError(
+                    f"guichet serve at {url} did not start: {process.communicate(timeout=20)[0]}") from None
             assert httpx.get(f"{url}/", timeout=20).status_code == 200, f"buyer page of {url}"
         with httpx.Client(base_url=a, timeout=20) as browser:
             token = re.search(r'name="jeton" value="([^"]+)"', browser.get("/connexion").text).group(1)
