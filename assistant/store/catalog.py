@@ -194,17 +194,7 @@ class Catalog:
 
     def count(self) -> int:
         with self._reading() as conn:
-            return conn.scalar(select(func.count()).select_from(self._chunks))
-
-    def files_of(self, ids: Iterable[str]) -> set[str]:
-        """Files that own any of these chunk ids."""
-        ids = list(ids)
-        c = self._chunks.c
-        found: set[str] = set()
-        with self._reading() as conn:
-            for i in range(0, len(ids), _BATCH):
-                found.update(conn.scalars(select(c.path).distinct().where(c.id.in_(ids[i:i + _BATCH]))))
-        return found
+            return conn.scalar(select(func.count()).select_from(self._chunks)) or 0
 
     def get_chunks(self, ids: Sequence[str]) -> dict[str, Chunk]:
         """Chunk records by id (unknown ids are absent from the result)."""
@@ -308,11 +298,9 @@ class Catalog:
             self._seed(conn)
 
     def _upsert_statement(self, table: Table, key: str, update_existing: bool = True):
-        if self.dialect == "postgresql":
-            from sqlalchemy.dialects.postgresql import insert as dialect_insert
-        else:
-            from sqlalchemy.dialects.sqlite import insert as dialect_insert
-        stmt = dialect_insert(table)
+        from sqlalchemy.dialects import postgresql, sqlite
+
+        stmt = (postgresql.insert if self.dialect == "postgresql" else sqlite.insert)(table)
         if not update_existing:
             return stmt.on_conflict_do_nothing(index_elements=[key])
         return stmt.on_conflict_do_update(
@@ -414,9 +402,10 @@ def _make_engine(url: str) -> Engine:
     try:
         if backend == "postgresql":
             return create_engine(parsed, pool_pre_ping=True)
-        memory = parsed.database in (None, "", ":memory:")
+        database = parsed.database or ""
+        memory = database in ("", ":memory:")
         if not memory:
-            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+            Path(database).parent.mkdir(parents=True, exist_ok=True)
         engine = sqlite_engine(parsed, busy_timeout_s=30, **({"poolclass": StaticPool} if memory else {}))
     except (ImportError, NoSuchModuleError) as exc:
         raise MissingDependency(f"the driver of {_safe(url)} is not installed ({exc}): "

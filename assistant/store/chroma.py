@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import base64
 from pathlib import Path
-from typing import Callable, Mapping, Sequence, TypeVar
+from typing import Any, Callable, Mapping, Sequence, TypeVar
 from urllib.parse import urlsplit
 
 import numpy as np
@@ -126,13 +126,13 @@ class ChromaStore:
 
     def upsert(self, ids: Sequence[str], vectors: np.ndarray, metadatas: Sequence[Mapping[str, str]],
                windows: Sequence[np.ndarray] | None = None) -> None:
-        metadatas = [dict(m) for m in metadatas]
+        stored = [dict(m) for m in metadatas]
         if windows is not None:
-            for meta, part in zip(metadatas, windows, strict=True):
+            for meta, part in zip(stored, windows, strict=True):
                 meta[WINDOWS_KEY] = pack_windows(part)
         for i in range(0, len(ids), _BATCH):
             self._run(lambda c: c.upsert(ids=list(ids[i:i + _BATCH]), embeddings=vectors[i:i + _BATCH],
-                                         metadatas=metadatas[i:i + _BATCH]))
+                                         metadatas=stored[i:i + _BATCH]))
 
     def windows_of(self, ids: Sequence[str]) -> dict[str, np.ndarray]:
         """{chunk id: its (windows, dim) window vectors} of the stored ids among `ids`.
@@ -182,7 +182,7 @@ class ChromaStore:
                                              include=["distances"]))
         return [(id_, 1.0 - float(dist)) for id_, dist in zip(result["ids"][0], result["distances"][0])]
 
-    def _run(self, operation: Callable[[object], _T]) -> _T:
+    def _run(self, operation: Callable[[Any], _T]) -> _T:
         """Run an operation on the collection, reopening it once if a rebuild replaced it."""
         from chromadb.errors import NotFoundError
 
@@ -287,7 +287,7 @@ def _http_client(url: str, token: str = ""):
     from chromadb.config import Settings as ChromaSettings
 
     host, port, ssl, prefix = parse_url(url)
-    options: dict[str, object] = {"anonymized_telemetry": False}
+    options: dict[str, Any] = {"anonymized_telemetry": False}
     if token:
         # Chroma's own token client: "Authorization: Bearer TOKEN", checked by the proxy in front
         # of the server (`chroma run` 1.x does not check tokens itself).
