@@ -29,10 +29,6 @@ from assistant.retrieval.ranker import Candidate, LinearRanker, Profile, Query, 
 from assistant.retrieval.rerank import CrossEncoderReranker, make_reranker
 
 MODES = ("hybrid", "lexical", "dense")
-#: Fusion used by "hybrid" when settings name none (see `fusion.MODES`). Measured on the dev set
-#: and a held-out set: min-max score fusion with weights 1.0 / 0.4 beats RRF, whose rank-only
-#: view lets the weak 4-bit dense list push junk (very short chunks) above good BM25 hits.
-DEFAULT_FUSION = "score"
 #: When only a post-filter (tags) can restrict the dense list, fetch this many times more.
 _POST_FILTER_FACTOR = 5
 #: What the second stage reads of a chunk (text, tokens, vectors, profile, shingles) is kept for
@@ -75,7 +71,8 @@ class HybridRetriever:
         query_cache_size: Query embeddings kept for repeated questions (search, then ask, then
             re-draft embed the question once); 0 turns the cache off.
         fusion: "rrf" or "score" (see `assistant.retrieval.fusion`); default: the `fusion`
-            setting if there is one, else DEFAULT_FUSION.
+            setting (min-max score fusion: with weights 1.0 / 0.4 it beat RRF, whose rank-only
+            view lets the weak 4-bit dense list push very short chunks above good BM25 hits).
 
     Example:
         >>> embedder = make_embedder("e5-small")                                      # doctest: +SKIP
@@ -98,7 +95,7 @@ class HybridRetriever:
         self.ranker: LinearRanker | None = load_ranker(settings)
         self._candidates: Lru[str, tuple[Chunk, Profile, np.ndarray]] = Lru(_CHUNK_CACHE)
         self._shingles: Lru[str, frozenset] = Lru(_CHUNK_CACHE)
-        self.fusion = fusion or getattr(settings, "fusion", None) or DEFAULT_FUSION
+        self.fusion = fusion or settings.fusion
         if self.fusion not in FUSION_MODES:
             raise ConfigError(f"unknown fusion {self.fusion!r}: choose one of {', '.join(FUSION_MODES)}")
         self._lexical: LexicalIndex | None = None
