@@ -12,6 +12,7 @@ import ipaddress
 import os
 from pathlib import Path
 from typing import Literal
+from urllib.parse import urlsplit
 
 from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -96,6 +97,13 @@ class Settings(BaseSettings):
         "", description="Addresses or networks of the reverse proxies in front of the app, comma-separated "
         "(e.g. 172.30.0.10 or 10.0.0.0/8): only from them are X-Forwarded-For and X-Forwarded-Proto "
         "believed, so a client cannot pick its address. Empty = trust none (the app is reached directly).")
+    public_url: str = Field(
+        "", description="The address buyers and advisors type, e.g. https://guichet.example.org: the pages' "
+        "links and API calls are built from it rather than from the request's Host or X-Forwarded-Host "
+        "headers, and requests from pages of this origin are accepted; an https:// address makes every request count "
+        "as HTTPS (Secure cookies, HSTS). Empty = the Host the browser used.")
+    max_request_kb: int = Field(1024, gt=0, description="Largest request body the app reads (KiB); larger "
+                                "ones get 413, whatever the proxy in front allows.")
     host: str = Field("127.0.0.1", description="Address the web app listens on.")
     port: int = Field(7860, gt=0, lt=65536, description="Port the web app listens on.")
 
@@ -117,6 +125,17 @@ class Settings(BaseSettings):
                 raise ValueError(f"'{entry}' is not an IP address or network (write 10.0.0.5 or "
                                  "10.0.0.0/24, comma-separated)") from None
         return ",".join(entries)
+
+    @field_validator("public_url")
+    @classmethod
+    def _public_url_is_an_origin(cls, value: str) -> str:
+        value = value.strip().rstrip("/")
+        if value:
+            parts = urlsplit(value)
+            if parts.scheme not in ("http", "https") or not parts.netloc or parts.path or parts.query:
+                raise ValueError(f"'{value}' is not a scheme and host such as https://guichet.example.org "
+                                 "(no path: the app is served at the root)")
+        return value
 
     @property
     def chroma_path(self) -> Path:

@@ -158,6 +158,8 @@ LOGOUT_BODY = """<h1>Se déconnecter</h1>
 <p><small><a href="{back}">Retour à l'espace conseillers</a></small></p>"""
 
 EXPIRED_FORM = "Le formulaire a expiré : il a été rechargé, recommencez."
+#: The forms run no script at all, and post only here.
+FORM_CSP = "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'"
 
 
 def safe_next(target: str | None) -> str:
@@ -193,7 +195,8 @@ def _page(request: Request, title: str, body: str, status: int = 200, **fields: 
     block = f'<p class="erreur" role="alert">{html.escape(error)}</p>' if error else ""
     response = HTMLResponse(PAGE_HTML.format(title=title, body=body.format(
         field=CSRF_FIELD, token=token, error=block, **escaped)), status_code=status,
-        headers={"cache-control": "no-store"})
+        # same-origin, not no-referrer: with no referrer a browser names the form's origin "null".
+        headers={"cache-control": "no-store", "content-security-policy": FORM_CSP, "referrer-policy": "same-origin"})
     response.set_cookie(CSRF_COOKIE, token, httponly=True, samesite="strict", secure=is_https(request), path="/")
     return response
 

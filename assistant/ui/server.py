@@ -35,6 +35,7 @@ from typing import Any
 import anyio
 import gradio as gr
 from fastapi import FastAPI, Request
+from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse, Response
 
 from assistant.insights.exports import groups_csv
@@ -44,7 +45,15 @@ from assistant.ui import advisor, buyer, dashboard
 from assistant.ui.auth import ADVISOR_PATH, COOKIE, NETWORK_PATH, SessionCookies, add_login_routes, key_of
 from assistant.ui.dashboard import EXPORT_PATH, export_filename
 from assistant.ui.desk import Desk
-from assistant.ui.guard import ADVISOR_STATE, ForwardedHeaders, ProtectedPaths, SecurityHeaders
+from assistant.ui.guard import (
+    ADVISOR_STATE,
+    ForwardedHeaders,
+    GradioInput,
+    ProtectedPaths,
+    QuietErrors,
+    SameOrigin,
+    SecurityHeaders,
+)
 
 log = logging.getLogger(__name__)
 
@@ -84,12 +93,18 @@ def create_app(settings: Any, desk: Desk | None = None, limits: Limits | None = 
         settings: `assistant.config.Settings`.
         desk: The service layer (built from settings when None).
         limits: Buyer rate limits (default: `Limits()`, or the settings' values when they exist).
-        guard: Put `ProtectedPaths` in front (False only in the test that checks Gradio's own
-            enforcement alone).
+        guard: Put `ProtectedPaths` and `GradioInput` in front (False only in the test that
+            checks Gradio's own enforcement alone).
+
+    Middlewares, from the outside in (see `assistant.ui.guard`): ForwardedHeaders,
+    SecurityHeaders, QuietErrors, SameOrigin, ProtectedPaths, GradioInput, then a CORS policy
+    that allows no origin; FastAPI caps request bodies at GUICHET_MAX_REQUEST_KB before any of
+    them reads one.
     """
     desk = desk or Desk(settings, limits=limits or limits_from(settings))
     cookies = SessionCookies(key_of(settings), desk.review.sessions)
-    app = FastAPI(title="Guichet vert", docs_url=None, redoc_url=None, openapi_url=None)
+    app = FastAPI(title="Guichet vert", docs_url=None, redoc_url=None, openapi_url=None,
+                  max_body_size=settings.max_request_kb * 1024)
     add_routes(app, desk, cookies)  # before the mounts, which would shadow /reseau/export
 
     async def current_advisor(request: Request) -> str | None:
@@ -99,19 +114,42 @@ def create_app(settings: Any, desk: Desk | None = None, limits: Limits | None = 
     common = dict(footer_links=[], run_history=False, show_error=True, max_file_size="1mb",
                   theme=gr.themes.Default(primary_hue="green", secondary_hue="emerald"),
                   js="() => { document.documentElement.lang = 'fr'; }")
+    inputs: dict[str, dict[int | str, frozenset[int]]] = {}
+    # The pages' links and API calls start from GUICHET_PUBLIC_URL when set, never from the
+    # request's Host or X-Forwarded-Host (a full URL as root_path is used as is by Gradio).
+    root = settings.public_url
     for path, panel in ((ADVISOR_PATH, advisor.build(desk)), (NETWORK_PATH, dashboard.build(desk))):
         panel.queue(default_concurrency_limit=4)
-        gr.mount_gradio_app(app, panel, path=path, auth_dependency=current_advisor, **common)
+        gr.mount_gradio_app(app, panel, path=path, auth_dependency=current_advisor,
+                            root_path=root + path if root else None, **common)
+        inputs[path] = _inputs_of(panel)
     page = buyer.build(desk)
     page.queue(default_concurrency_limit=4, max_size=512)
-    gr.mount_gradio_app(app, page, path="/", **common)  # last: "/" would shadow the others
+    gr.mount_gradio_app(app, page, path="/", root_path=root or None, **common)  # last: "/" would shadow the others
+    inputs[""] = _inputs_of(page)
+    # No cross-origin reads at all: with a CORSMiddleware of its parent, Gradio adds none of its
+    # own (it would allow any Origin, with credentials, once the Host is not localhost).
+    app.add_middleware(CORSMiddleware, allow_origins=[], allow_credentials=False)
     if guard:
+        app.add_middleware(GradioInput, inputs=inputs)
         app.add_middleware(ProtectedPaths, cookies=cookies)
+    app.add_middleware(SameOrigin, public_url=settings.public_url)
+    app.add_middleware(QuietErrors)
     app.add_middleware(SecurityHeaders)
-    app.add_middleware(ForwardedHeaders, trusted=settings.trusted_proxies)  # outermost: the client first
+    app.add_middleware(ForwardedHeaders, trusted=settings.trusted_proxies,  # outermost: the client first
+                       public_url=settings.public_url)
     app.state.desk = desk
     app.state.cookies = cookies
     return app
+
+
+def _inputs_of(blocks: gr.Blocks) -> dict[int | str, frozenset[int]]:
+    """How many inputs each function of an app may be given: by index (the page sends them
+    all), and by API name (a script may leave out the session's state, which Gradio fills)."""
+    counts: dict[int | str, frozenset[int]] = {index: frozenset({len(fn.inputs)}) for index, fn in blocks.fns.items()}
+    counts.update({fn.api_name: frozenset({len(fn.inputs), sum(not block.skip_api for block in fn.inputs)})
+                   for fn in blocks.fns.values() if fn.api_name})
+    return counts
 
 
 def limits_from(settings: Any) -> Limits:

@@ -20,14 +20,20 @@ LABEL_QUESTION = "Puis-je exiger un label précis dans mon marché de fourniture
 
 
 class Watch:
-    """Dialogs (alert, confirm, prompt) opened by a page: there must never be any."""
+    """Dialogs (alert, confirm, prompt) opened by a page: there must never be any; and what the
+    Content-Security-Policy blocked: the pages must need nothing it forbids."""
 
     def __init__(self) -> None:
         self.dialogs: list[str] = []
+        self.blocked: list[str] = []
 
     def __call__(self, dialog) -> None:
         self.dialogs.append(dialog.message)
         dialog.dismiss()
+
+    def console(self, message) -> None:
+        if "Content Security Policy" in message.text:
+            self.blocked.append(message.text[:300])
 
 
 def open_page(browser, watch: Watch | None = None):
@@ -36,6 +42,7 @@ def open_page(browser, watch: Watch | None = None):
     page = context.new_page()
     if watch is not None:
         page.on("dialog", watch)
+        page.on("console", watch.console)
     return page
 
 
@@ -163,6 +170,7 @@ def test_buyer_asks_advisor_edits_and_validates_buyer_reads_and_rates(server, br
     assert content.startswith("sujet,questions,identifiants,exemples") and "Labels et écolabels" in content
     shot(advisor, screenshots, "07-reseau-tableau-de-bord")
     assert watch.dialogs == [], f"dialogs opened: {watch.dialogs}"
+    assert watch.blocked == [], f"the pages need what their Content-Security-Policy forbids: {watch.blocked}"
 
 
 PAYLOADS = [
@@ -340,3 +348,77 @@ def test_advisor_redrafts_from_picked_passages_escalates_and_rejects(server, bro
     page.locator("#indicateurs").get_by_text("depuis le début").wait_for()
     summary = page.locator("#indicateurs").inner_text()
     assert re.search(r"[1-9]\d* rejetées?\b", summary), f"the rejected question is counted: {summary[:200]}"
+
+
+@pytest.fixture(scope="module")
+def other_site():
+    """Pages of another site, served on a free port of this machine (reached as localhost, a
+    different site from 127.0.0.1 for the browser, and as 127.0.0.1 on another port)."""
+    import threading
+    from functools import partial
+    from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+    from tempfile import TemporaryDirectory
+
+    from support import free_port
+
+    with TemporaryDirectory() as folder:
+        port = free_port()
+        httpd = ThreadingHTTPServer(("127.0.0.1", port), partial(SimpleHTTPRequestHandler, directory=folder))
+        thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+        thread.start()
+        yield Path(folder), port
+        httpd.shutdown()
+
+
+def _auto_post(action: str, fields: dict[str, str]) -> str:
+    inputs = "".join(f'<input name="{k}" value="{v}">' for k, v in fields.items())
+    return f'<form id="f" method="post" action="{action}">{inputs}</form><script>document.getElementById("f").submit()</script>'
+
+
+@pytest.mark.parametrize("host", ["localhost", "127.0.0.1"], ids=["another-site", "same-site-other-port"])
+def test_another_site_can_neither_log_a_visitor_in_nor_out(server, browser, screenshots, other_site, host):
+    """Issue #15, item 6: a page elsewhere auto-posted the login form with the attacker's account
+    (the victim then worked as the attacker), and location='.../deconnexion' logged anyone out."""
+    folder, port = other_site
+    service = server.service()
+    try:
+        if "mallory" not in [a.name for a in service.advisors()]:
+            service.add_advisor("mallory", PASSWORD)  # the attacker's own, real account
+    finally:
+        service.close()
+    (folder / "login.html").write_text(_auto_post(f"{server.url}/connexion", {
+        "nom": "mallory", "mot_de_passe": PASSWORD, "suite": "/conseiller/"}))
+    (folder / "logout-get.html").write_text(f'<script>location = "{server.url}/deconnexion"</script>')
+    (folder / "logout-post.html").write_text(_auto_post(f"{server.url}/deconnexion", {"jeton": "x" * 43}))
+    site = f"http://{host}:{port}"
+
+    victim = open_page(browser)
+    victim.goto(server.url + "/connexion")  # the victim has our CSRF cookie already: the worst case
+    with victim.expect_response(f"{server.url}/connexion") as answered:
+        victim.goto(f"{site}/login.html")
+    assert answered.value.status == 403, f"the forged login answered {answered.value.status}"
+    assert not [c for c in victim.context.cookies(server.url) if c["name"] == "guichet_session"], \
+        "the forged login gave the victim a session"
+    victim.goto(server.url + "/conseiller/")
+    victim.wait_for_url(re.compile(r"/connexion\?suite="))  # not logged in as mallory
+    shot(victim, screenshots, f"15-connexion-forgee-refusee-{host}")
+
+    login(victim, server.url, "alice")
+    wait_queue(victim)
+    victim.goto(f"{site}/logout-get.html")
+    # A GET of /deconnexion only shows the button (or, from another site, which the SameSite
+    # session cookie does not come along from, the login form).
+    victim.wait_for_url(re.compile(re.escape(server.url) + r"/(deconnexion|connexion)"))
+    victim.wait_for_load_state()
+    with victim.expect_response(f"{server.url}/deconnexion") as answered:
+        victim.goto(f"{site}/logout-post.html")
+    assert answered.value.status in (401, 403), f"the forged logout answered {answered.value.status}"
+    victim.goto(server.url + "/conseiller/")
+    wait_queue(victim)
+    assert "alice" in victim.locator("#connecte").inner_text(), "alice is still logged in"
+
+    victim.goto(server.url + "/deconnexion")
+    victim.click("#se-deconnecter")  # the real button does log out
+    victim.wait_for_url(server.url + "/connexion")
+    victim.goto(server.url + "/conseiller/")
+    victim.wait_for_url(re.compile(r"/connexion\?suite="))

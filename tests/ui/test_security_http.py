@@ -269,3 +269,20 @@ def test_a_formula_typed_as_a_question_reaches_the_csv_export_as_text(bare_app):
     assert any(cell.startswith("'" + attack) for cell in cells), f"the question is exported as text: {rows}"
     starts = [cell for cell in cells if cell.lstrip(" ").startswith(FORMULA_STARTS)]
     assert starts == [], f"cells a spreadsheet would run as formulas: {starts}"
+
+
+def test_login_and_logout_posts_need_the_forms_csrf_token(server):
+    """Issue #15, item 6, without the Origin check: a post lacking the form's token changes nothing."""
+    with httpx.Client(base_url=server.url, timeout=60) as client:
+        client.get("/connexion")  # the CSRF cookie, as a visitor of the login page has it
+        for token in ("", "x" * 43):
+            forged = client.post("/connexion", data={"nom": "alice", "mot_de_passe": PASSWORD, "jeton": token})
+            assert forged.status_code == 403 and "Le formulaire a expiré" in forged.text, forged.status_code
+            assert COOKIE not in client.cookies, "a login without the form's token opened a session"
+        assert login(client).status_code == 303
+        session = client.cookies[COOKIE]
+        forged = client.post("/deconnexion", data={"jeton": "x" * 43})
+        assert forged.status_code == 403
+        assert client.get("/conseiller/config").status_code == 200, "a logout without the token ends nothing"
+        assert logout(client).status_code == 303
+    assert httpx.get(f"{server.url}/conseiller/config", cookies={COOKIE: session}, timeout=30).status_code == 401

@@ -93,7 +93,9 @@ def start_server(home: Path, *extra: str, env: dict[str, str] | None = None, log
     """`guichet serve` on a free port with GUICHET_HOME=home and the `env` variables on top."""
     port = free_port()
     variables = {k: v for k, v in os.environ.items() if not k.startswith("GUICHET_")}
-    variables.update(GUICHET_HOME=str(home), GRADIO_ANALYTICS_ENABLED="False", PYTHONUNBUFFERED="1", **(env or {}))
+    # Gradio's temporary files in the data directory, where the tests look for what it wrote.
+    variables.update(GUICHET_HOME=str(home), GRADIO_ANALYTICS_ENABLED="False", PYTHONUNBUFFERED="1",
+                     GRADIO_TEMP_DIR=str(home / "gradio-tmp"), **(env or {}))
     log = home / log_name
     out = log.open("a")
     process = subprocess.Popen([sys.executable, "-m", "assistant", "serve", "--port", str(port), *extra],
