@@ -11,7 +11,7 @@ Example:
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 
 from assistant.review import texts
 from assistant.review.errors import InvalidInput, UnknownThread
@@ -59,7 +59,8 @@ class Buyers:
             return ThreadView(thread.token, tuple(messages))
 
     def feedback(self, token: str, question_id: int, rating: int, comment: str = "") -> None:
-        """Record a rating (1-5) and a comment on an answered question of the thread.
+        """Record a rating (1-5) and a comment on an answered question of the thread; a question
+        keeps one rating, the latest (rating again replaces it: no stuffing).
 
         Raises:
             UnknownThread: unknown token, or a question of another thread (same message).
@@ -70,11 +71,12 @@ class Buyers:
         comment = texts.check_note(comment, "comment") if comment and comment.strip() else ""
         with self.store.write() as session:
             thread = self.store.thread(session, token)
-            row = session.get(QuestionRow, question_id)
+            row = session.get(QuestionRow, question_id, with_for_update=True)  # one rater at a time
             if row is None or row.thread_id != thread.id:
                 raise UnknownThread(UNKNOWN_THREAD)
             if row.status != SENT:
                 raise InvalidInput(f"question {question_id} has no answer yet: rate it once answered")
+            session.execute(delete(FeedbackRow).where(FeedbackRow.question_id == row.id))
             session.add(FeedbackRow(question_id=row.id, rating=rating, comment=comment,
                                     created_at=self.store.now()))
             self.store.event(session, "buyer", "feedback", row, rating=rating)

@@ -10,7 +10,7 @@ Core/DDL constructs so that it runs on SQLite and PostgreSQL alike.
 Example:
     >>> from assistant.review.db import make_engine
     >>> migrate(make_engine("sqlite:///:memory:"))
-    3
+    4
 """
 
 from __future__ import annotations
@@ -32,6 +32,7 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    delete,
     exists,
     func,
     insert,
@@ -125,11 +126,22 @@ def _sessions_and_limits(conn: Connection) -> None:
     conn.exec_driver_sql(f"ALTER TABLE advisors ADD COLUMN removed_at {DateTime().compile(dialect=conn.dialect)}")
 
 
+def _one_rating_per_answer(conn: Connection) -> None:
+    """One rating per answered question: the latest of each question's ratings stays."""
+    meta = MetaData()
+    feedback = Table("feedback", meta, Column("id", Integer, primary_key=True), Column("question_id", Integer))
+    latest = select(func.max(feedback.c.id)).group_by(feedback.c.question_id)
+    conn.execute(delete(feedback).where(feedback.c.id.not_in(latest)))
+    Index("ix_feedback_question_id", feedback.c.question_id).drop(conn)
+    Index("ix_feedback_question_id", feedback.c.question_id, unique=True).create(conn)
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "threads, questions, drafts, answers, events, advisors, feedback, outbox", _initial),
     Migration(2, "draft jobs; questions' submission key; undrafted questions queued", _draft_jobs),
     Migration(3, "advisor sessions and rate limits shared by every app process; advisor removal",
               _sessions_and_limits),
+    Migration(4, "one rating per answered question (a new rating replaces the old)", _one_rating_per_answer),
 )
 LATEST = MIGRATIONS[-1].number
 

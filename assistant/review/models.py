@@ -192,7 +192,8 @@ class EventRow(Base):
 class FeedbackRow(Base):
     __tablename__ = "feedback"
     id: Mapped[int] = mapped_column(primary_key=True)
-    question_id: Mapped[int] = mapped_column(ForeignKey("questions.id"), index=True)
+    #: One rating per answered question: a new one replaces the old.
+    question_id: Mapped[int] = mapped_column(ForeignKey("questions.id"), index=True, unique=True)
     rating: Mapped[int] = mapped_column(Integer)
     comment: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)

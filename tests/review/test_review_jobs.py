@@ -300,6 +300,8 @@ def test_migration_queues_the_questions_a_version_1_database_left_without_a_draf
             DROP TABLE advisor_sessions;
             DROP TABLE limit_hits;
             ALTER TABLE advisors DROP COLUMN removed_at;
+            DROP INDEX ix_feedback_question_id;
+            CREATE INDEX ix_feedback_question_id ON feedback (question_id);
             DELETE FROM schema_version WHERE version > 1;
         """)
     assert migrate(make_engine(url)) == LATEST

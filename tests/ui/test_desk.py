@@ -148,6 +148,12 @@ def test_claims_conflicts_and_stale_versions(desk):
     assert message.sources and "label" in message.sources[0].title.lower(), f"sources: {message.sources}"
     desk.rate(ack.thread, ack.question_id, 4, "Utile.")
     assert desk.review.stats()["feedback"] == {"count": 1, "rating_mean": 4.0}
+    # Issue #15, item 5: 25 one-star ratings of one answer from one thread were all counted.
+    for _ in range(25):
+        desk.rate(ack.thread, ack.question_id, 1, "Nul.")
+    assert desk.review.stats()["feedback"] == {"count": 1, "rating_mean": 1.0}, "one rating per answer"
+    desk.rate(ack.thread, ack.question_id, 5)
+    assert desk.review.stats()["feedback"] == {"count": 1, "rating_mean": 5.0}, "the new rating replaces the old"
 
 
 def test_redraft_from_passages_the_advisor_picks(desk):
