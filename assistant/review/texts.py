@@ -12,6 +12,7 @@ from __future__ import annotations
 import difflib
 import hashlib
 import re
+import unicodedata
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -30,12 +31,32 @@ _EMAIL = re.compile(r"^[^@\s<>,;]+@[^@\s<>,;]+\.[^@\s<>,;]+$")
 _MARKER = re.compile(r"\[(\d+)\]")
 
 
+#: Control characters a typed text may hold (the others, NUL first, are refused).
+_TYPED_CONTROLS = frozenset("\t\n\r")
+
+
+def visible(text: str) -> str:
+    """The text without Unicode format characters (category Cf): zero-width spaces and joiners,
+    the BOM, soft hyphens, and the bidi marks, embeddings, overrides and isolates that would
+    show the text around them reversed on an advisor's screen.
+
+    >>> visible("\u202edemande\u200b\ufeff")
+    'demande'
+    """
+    return "".join(c for c in text if unicodedata.category(c) != "Cf")
+
+
+def _control(text: str) -> str | None:
+    return next((c for c in text if unicodedata.category(c) == "Cc" and c not in _TYPED_CONTROLS), None)
+
+
 def _check(text: str | None, what: str, limit: int) -> str:
-    if text is None or not str(text).strip():
-        raise InvalidInput(f"the {what} is empty: write the text")
-    text = str(text).strip()
-    if "\x00" in text:
-        raise InvalidInput(f"the {what} contains a NUL character: remove it")
+    text = visible(str(text)).strip() if text is not None else ""
+    if not text:
+        raise InvalidInput(f"the {what} is empty (nothing visible): write the text")
+    if (control := _control(text)) is not None:
+        name = "a NUL character" if control == "\x00" else f"a control character (U+{ord(control):04X})"
+        raise InvalidInput(f"the {what} contains {name}: remove it")
     if len(text) > limit:
         raise InvalidInput(
             f"the {what} is {len(text)} characters long, over the limit of {limit}: shorten it"
@@ -45,6 +66,10 @@ def _check(text: str | None, what: str, limit: int) -> str:
 
 def check_answer_text(text: str | None) -> str:
     """The final answer, stripped; refuses an empty text or one over `MAX_ANSWER_CHARS`.
+
+    Every typed text (answer, question, note, organisation) loses its invisible format
+    characters (`visible`) and is refused when nothing visible is left or when it holds a
+    control character other than a tab or a line break.
 
     HTML is kept as typed: answers are stored and mailed as plain text, never rendered.
     """
@@ -66,6 +91,8 @@ def check_email(email: str | None) -> str | None:
     if email is None or not email.strip():
         return None
     email = email.strip()
+    if any(unicodedata.category(c) in ("Cc", "Cf") for c in email):
+        raise InvalidInput("the e-mail address contains an invisible or control character: type it again")
     if len(email) > 320 or not _EMAIL.match(email):
         raise InvalidInput(f"'{email[:80]}' is not an e-mail address: give one like nom@exemple.fr")
     return email

@@ -149,8 +149,8 @@ def french_error(exc: Exception) -> str:
             return "Cette question n'a pas encore de réponse à noter."
         if "no draft text" in text:
             return "Il n'y a pas de brouillon à envoyer : écrivez la réponse dans l'éditeur."
-        if "NUL" in text:
-            return "Le texte contient un caractère invalide."
+        if "NUL" in text or "control character" in text:
+            return "Le texte contient un caractère de contrôle invalide : retirez-le."
         return f"Saisie refusée : {text}"
     if isinstance(exc, InvalidQuery):
         return f"Recherche impossible : {text}"

@@ -1,4 +1,5 @@
-"""Issue #15 at the service (real SQLite file in tmp_path): one rating per answer (item 5)."""
+"""Issue #15 at the service (real SQLite file in tmp_path): one rating per answer (item 5), typed
+texts without invisible or control characters (item 10)."""
 
 from __future__ import annotations
 
@@ -9,9 +10,12 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from assistant.review.db import make_engine, transaction
+from assistant.review.errors import InvalidInput
 from assistant.review.migrations import LATEST, migrate
 from assistant.review.models import FeedbackRow
 from assistant.review.store import utcnow
+from assistant.review.texts import check_email, check_question
+from assistant.ui.render import french_error
 from review_fixtures import open_service
 
 QUESTION = "Puis-je exiger un écolabel pour des ramettes de papier ?"
@@ -63,3 +67,39 @@ def test_migration_keeps_the_latest_rating_of_each_answer(service, home):
     reopened = open_service()
     assert reopened.stats()["feedback"] == {"count": 2, "rating_mean": 3.5}
     reopened.close()
+
+
+@pytest.mark.parametrize("typed", [
+    "\u200b\u200b\u200b", "\ufeff", "\u200e\u200f\u202a\u202c", "\u2066\u2069", "\u200d \u00ad \u2060",
+])
+def test_a_question_of_invisible_characters_only_is_refused(service, typed):
+    with pytest.raises(InvalidInput, match="is empty") as refused:
+        service.submit(typed)
+    assert french_error(refused.value) == "Le texte est vide : écrivez-le."
+
+
+def test_bidi_controls_and_zero_width_characters_are_stripped(service):
+    """The probe's right-to-left override showed the question reversed in the advisor queue."""
+    typed = "\ufeffPuis-je \u202eexiger\u202c un lab\u200bel ?\u2067"
+    sub = service.submit(typed)
+    assert service.show(sub.id).text == "Puis-je exiger un label ?"
+    assert check_question("Achats\u00a0: papier\nrecyclé\t?") == "Achats\u00a0: papier\nrecyclé\t?", \
+        "visible characters, line breaks and tabs are kept"
+
+
+@pytest.mark.parametrize("control", ["\x00", "\x07", "\x1b", "\x7f", "\x85"])
+def test_a_control_character_in_a_text_is_refused(service, control):
+    with pytest.raises(InvalidInput, match="control character|NUL") as refused:
+        service.submit(f"Puis-je{control} exiger un label ?")
+    assert french_error(refused.value) == "Le texte contient un caractère de contrôle invalide : retirez-le."
+
+
+@pytest.mark.parametrize("email", ["acheteur\x00@mairie.fr", "acheteur@mairie.fr\x00", "ache\u200bteur@mairie.fr",
+                                   "\u202eacheteur@mairie.fr", "acheteur@mai\x0brie.fr"])
+def test_an_email_with_a_nul_or_an_invisible_character_is_refused_and_nothing_stored(service, email):
+    """The probe stored an e-mail holding a NUL."""
+    with pytest.raises(InvalidInput, match="invisible or control character") as refused:
+        service.submit(QUESTION, email=email)
+    assert french_error(refused.value) == "L'adresse e-mail n'est pas valide (exemple : nom@ville.fr)."
+    assert service.list_questions() == [], "nothing is stored"
+    assert check_email(" acheteur@mairie.fr ") == "acheteur@mairie.fr"
