@@ -2,8 +2,10 @@
 
 SQLite (the default, `GUICHET_HOME/review.sqlite`) runs in WAL mode with a busy timeout, and
 every write transaction starts with `BEGIN IMMEDIATE`: a writer waits for the lock up front
-instead of failing half-way when another process committed first. Any other SQLAlchemy URL
-(PostgreSQL) is used as is; nothing below is needed there.
+instead of failing half-way when another process committed first. The file (and its -wal and
+-shm companions, which SQLite gives the same mode) is readable by its owner only: it holds
+e-mail addresses, thread tokens and password hashes. Any other SQLAlchemy URL (PostgreSQL) is
+used as is; nothing below is needed there.
 
 Example:
     >>> from sqlalchemy import text
@@ -14,6 +16,7 @@ Example:
 
 from __future__ import annotations
 
+import os
 import threading
 import weakref
 from collections.abc import Iterator
@@ -73,10 +76,26 @@ def make_engine(url: str, busy_timeout_s: float = 5.0) -> Engine:
     if not url.startswith("sqlite"):
         return create_engine(url, pool_pre_ping=True)
     if url.startswith("sqlite:///") and ":memory:" not in url:
-        Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+        _owner_only(Path(url.removeprefix("sqlite:///").split("?")[0]))
     engine = sqlite_engine(url, busy_timeout_s)
     _BUSY_TIMEOUTS[engine] = busy_timeout_s
     return engine
+
+
+def _owner_only(path: Path) -> None:
+    """Create the database file 0600, and take group and other access away from an existing one
+    (made 0644 by an earlier version) and its -wal and -shm files."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+    except FileExistsError:
+        pass
+    for file in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
+        try:
+            if file.stat().st_mode & 0o077:
+                file.chmod(0o600)
+        except (FileNotFoundError, PermissionError):  # gone, or another user's: theirs to set
+            pass
 
 
 def is_locked_error(exc: OperationalError) -> bool:

@@ -1,5 +1,5 @@
 """Issue #15 at the service (real SQLite file in tmp_path): one rating per answer (item 5), typed
-texts without invisible or control characters (item 10)."""
+texts without invisible or control characters (item 10), an owner-only database file (item 11)."""
 
 from __future__ import annotations
 
@@ -103,3 +103,24 @@ def test_an_email_with_a_nul_or_an_invisible_character_is_refused_and_nothing_st
     assert french_error(refused.value) == "L'adresse e-mail n'est pas valide (exemple : nom@ville.fr)."
     assert service.list_questions() == [], "nothing is stored"
     assert check_email(" acheteur@mairie.fr ") == "acheteur@mairie.fr"
+
+
+def _mode(path) -> int:
+    return path.stat().st_mode & 0o777
+
+
+def test_the_review_database_is_readable_by_its_owner_only(home):
+    """Item 11: review.sqlite (tokens, e-mails, password hashes) was created 0644."""
+    service = open_service()
+    service.submit(QUESTION, email="acheteur@mairie.fr")
+    files = sorted(home.glob("review.sqlite*"))
+    assert [f.name for f in files] == ["review.sqlite", "review.sqlite-shm", "review.sqlite-wal"]
+    assert {f.name: _mode(f) for f in files} == {f.name: 0o600 for f in files}
+    service.close()
+    for file in files:  # as an earlier version left them
+        if file.exists():
+            file.chmod(0o644)
+    reopened = open_service()
+    assert {f.name: _mode(f) for f in home.glob("review.sqlite*")} == \
+        {f.name: 0o600 for f in home.glob("review.sqlite*")}, "an existing database is made private too"
+    reopened.close()

@@ -1,4 +1,4 @@
-"""Issue #15, items 3, 7, 8, 9, 10 (body size) and 11 (headers, public URL), replayed
+"""Issue #15, items 3, 7, 8, 9, 10 (body size) and 11 (headers, public URL, file modes), replayed
 over plain HTTP on the real app in a subprocess: each attack of the probe, and that it now fails."""
 
 from __future__ import annotations
@@ -219,3 +219,10 @@ def test_behind_a_trusted_proxy_the_public_url_https_and_client_addresses_hold(b
     assert notices[:2] == ["", ""] and "beaucoup de questions" in notices[2], notices
     assert ask(url, "Et un écolabel ?", headers=other) == "", "another client behind the proxy still asks"
 
+
+def test_the_files_holding_secrets_are_readable_by_their_owner_only(server):
+    """Item 11: review.sqlite (thread tokens, e-mails, password hashes) was created 0644."""
+    modes = {path.name: oct(path.stat().st_mode & 0o777) for path in server.home.iterdir()
+             if path.name.startswith("review.sqlite") or path.name == "ui-session.key"}
+    assert {"review.sqlite", "ui-session.key"} <= set(modes), modes
+    assert set(modes.values()) == {"0o600"}, modes
