@@ -3,9 +3,9 @@
 Each thread asks the review service for one due job at a time (`draft_pending`), so several
 threads and several processes share the queue without drafting a question twice (see
 `review.jobs`). An idle thread waits `poll_s` or until `wake()` (called when this process
-queues a job). Buyers come first: while `defer()` says acknowledgements are being made, a
-thread waits before its next job (`MAX_DEFER_S` at most, so drafts still progress under a
-constant load). A locked database or any other error is logged and retried after a pause:
+queues a job). Buyers come first: while `defer()` says acknowledgements are being made (see
+`BuyerActivity`), a thread waits before its next job (`MAX_DEFER_S` at most, so drafts still
+progress under a constant load). A locked database or any other error is logged and retried after a pause:
 the worker never stops on its own.
 
 Example:
@@ -31,6 +31,45 @@ POLL_S = 2.0
 ERROR_PAUSE_S = 5.0
 #: Longest wait for the acknowledgements in progress before the next draft (seconds).
 MAX_DEFER_S = 2.0
+#: Buyers count as active this long after their last acknowledgement (seconds): the gaps between
+#: the acknowledgements of a burst, while the web server reads and answers requests.
+QUIET_S = 0.5
+
+
+class BuyerActivity:
+    """Counts the acknowledgements in progress; `busy()` is the drafting threads' `defer`.
+
+    The web server's own work around each acknowledgement (HTTP, queue, the event stream) runs
+    between the counted parts: a draft started in such a gap would share the interpreter with
+    the rest of the burst, so buyers stay active `quiet_s` after the last one ended.
+
+    Example:
+        >>> activity = BuyerActivity()
+        >>> with activity:
+        ...     activity.busy()
+        True
+    """
+
+    def __init__(self, quiet_s: float = QUIET_S, clock: Callable[[], float] = time.monotonic) -> None:
+        self.quiet_s = quiet_s
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._active = 0
+        self._ended = float("-inf")
+
+    def __enter__(self) -> "BuyerActivity":
+        with self._lock:
+            self._active += 1
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        with self._lock:
+            self._active -= 1
+            self._ended = self._clock()
+
+    def busy(self) -> bool:
+        """True while an acknowledgement is being made or one ended less than `quiet_s` ago."""
+        return self._active > 0 or self._clock() - self._ended < self.quiet_s
 
 
 class DraftWorker:

@@ -15,7 +15,6 @@ Example:
 from __future__ import annotations
 
 import logging
-import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
@@ -35,7 +34,7 @@ from assistant.review.live import LiveDrafts
 from assistant.review.service import ReviewService
 from assistant.review.store import utcnow
 from assistant.review.views import QuestionDetail, ShownPassage, ThreadView
-from assistant.review.worker import DraftWorker
+from assistant.review.worker import BuyerActivity, DraftWorker
 
 log = logging.getLogger(__name__)
 
@@ -177,14 +176,12 @@ class Desk:
         self.assistant = assistant
         self.review = review or ReviewService(settings, drafter=self._draft, on_reusable=self._reuse,
                                               live=LiveDrafts())
-        self._acknowledging = 0  # buyers being acknowledged now: drafting waits for them
-        self.drafts = DraftWorker(self.review, threads=settings.draft_workers,
-                                  defer=lambda: self._acknowledging > 0)
+        self.buyers = BuyerActivity()  # drafting waits while buyers are being acknowledged
+        self.drafts = DraftWorker(self.review, threads=settings.draft_workers, defer=self.buyers.busy)
         self.limits = limits
         self._clock = clock
         self._subjects: dict[int, str] = {}
         self._delay: tuple[float, str] | None = None
-        self._lock = threading.Lock()
 
     def start_drafting(self) -> None:
         """Start the background drafting threads."""
@@ -234,13 +231,8 @@ class Desk:
         session_key, address_key = f"session:{session or thread or '-'}", f"address:{address or '-'}"
         self.review.limits.take((session_key, self.limits.per_session, 60.0),
                                 (address_key, self.limits.per_address, 60.0))
-        with self._lock:
-            self._acknowledging += 1
-        try:
+        with self.buyers:
             return self._acknowledge(question, email, organisation, thread, session)
-        finally:
-            with self._lock:
-                self._acknowledging -= 1
 
     def _acknowledge(self, question: str, email: str | None, organisation: str | None, thread: str | None,
                      session: str) -> Acknowledgement:

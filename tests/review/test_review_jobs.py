@@ -21,7 +21,7 @@ from assistant.review.jobs import MAX_ATTEMPTS, RETRY_DELAYS
 from assistant.review.live import LiveDrafts
 from assistant.review.migrations import LATEST, migrate
 from assistant.review.models import DraftRow, QuestionRow, ThreadRow
-from assistant.review.worker import DraftWorker
+from assistant.review.worker import MAX_DEFER_S, BuyerActivity, DraftWorker
 from review_fixtures import FIXED_PASSAGE, drain_draft_jobs, draft_from_fixed_passage, open_service
 
 HERE = Path(__file__).parent
@@ -248,6 +248,35 @@ def test_worker_threads_draft_what_any_process_queued(service, home):
     finally:
         worker.stop()
     assert _drafts(home) == {qid: 1 for qid in ids}
+
+
+def test_buyers_stay_active_a_moment_after_their_last_acknowledgement():
+    now = [100.0]
+    activity = BuyerActivity(quiet_s=0.5, clock=lambda: now[0])
+    assert not activity.busy(), "no buyer yet"
+    with activity, activity:
+        assert activity.busy()
+    assert activity.busy(), "the gap between two acknowledgements of a burst"
+    now[0] += 0.6
+    assert not activity.busy(), "quiet for longer than quiet_s"
+
+
+def test_a_draft_waits_for_the_buyers_being_acknowledged_but_not_for_ever(service, home):
+    service.drafting.drafter = draft_from_fixed_passage
+    qid = service.submit(QUESTION, draft_now=False).id
+    activity = BuyerActivity()
+    worker = DraftWorker(service, threads=1, poll_s=0.1, defer=activity.busy)
+    with activity:  # a buyer is being acknowledged for the whole test
+        began = time.monotonic()
+        worker.start()
+        try:
+            while service.show(qid).status != "drafted" and time.monotonic() - began < 30:
+                time.sleep(0.05)
+        finally:
+            worker.stop()
+        waited = time.monotonic() - began
+    assert service.show(qid).status == "drafted", "drafted all the same"
+    assert waited >= MAX_DEFER_S, f"drafted after {waited:.2f} s, while a buyer was being acknowledged"
 
 
 def test_a_streamed_draft_is_followed_piece_by_piece_here_and_from_another_process(home):
