@@ -13,8 +13,9 @@ from langchain_text_splitters import RecursiveCharacterTextSplitter
 from assistant.records import Chunk, Document, chunk_id
 
 _SEPARATORS = ["\n\n", "\n", ". ", "; ", ", ", " ", ""]
-#: Bump when chunk boundaries change, so that the next ingestion re-chunks unchanged files.
-CHUNKER_VERSION = "2"
+#: Bump when chunks change (their boundaries, or what loaders put in them such as titles), so
+#: that the next ingestion re-chunks unchanged files (3: PDF titles from the cover's layout).
+CHUNKER_VERSION = "3"
 MIN_CHARS = 20  # shorter leftovers (a lone page number, a caption) are noise for retrieval
 
 

@@ -51,8 +51,9 @@ def test_guide_text_is_verbatim_and_title_comes_from_the_cover(guide):
     page4 = guide.doc.sections[3].text
     assert "3,8 %\ndes émissions" in page4, "line breaks of the extracted text must be kept"
     assert not any(line != line.rstrip() for line in page4.split("\n")), "trailing spaces must be stripped"
-    # The PDF has no /Title: the first heading-like lines of page 1 give it.
-    assert guide.doc.title == "pour des achats numériques responsables GUIDE PRATIQUE"
+    # The PDF has no /Title: the cover's layout gives it, read top to bottom (the small
+    # "GUIDE PRATIQUE" above the large lines), the line in capitals in sentence case.
+    assert guide.doc.title == "Guide pratique pour des achats numériques responsables"
 
 
 def test_guide_leaves_no_fonttools_warning(guide):
@@ -76,6 +77,38 @@ def test_missing_fonttools_warning_is_relayed(corpus_dir, monkeypatch, caplog):
         load_pdf(corpus_dir / "pdf" / "guide-achats-numeriques-responsables-2021.pdf")
     warned = [r for r in caplog.records if "fontTools" in r.getMessage() and r.levelno == logging.WARNING]
     assert warned, "the child's pypdf warning about fontTools was not relayed"
+
+
+@pytest.mark.parametrize("name, title", [
+    ("etude-ademe-impacts-numerique-2024.pdf", "Evaluation de l’impact environnemental du numérique en France"),
+    ("plan-transformation-ecologique-etat-2024.pdf", "PLAN DE TRANSFORMATION ÉCOLOGIQUE DE L’ÉTAT"),
+])
+def test_shared_pdf_titles_come_from_cover_or_running_header(corpus_dir, settings, name, title):
+    """Neither PDF has a /Title. The study's cover title in capitals is also its running header
+    in mixed case, which wins; the press kit's cover only says "Dossier de Presse" in body-size
+    type, so its running header gives the title."""
+    (doc,) = load_document(corpus_dir / "pdf" / name, settings)
+    assert doc.title == title
+
+
+def test_cover_title_is_read_top_to_bottom_from_the_largest_type(tmp_path, settings):
+    from reportlab.pdfgen import canvas
+
+    path = tmp_path / "couverture.pdf"
+    pdf = canvas.Canvas(str(path))
+    pdf.setFont("Helvetica", 14)
+    pdf.drawString(60, 700, "FICHE PRATIQUE")
+    pdf.setFont("Helvetica-Bold", 30)
+    pdf.drawString(60, 665, "Le don de materiel")
+    pdf.drawString(60, 632, "informatique reforme")
+    pdf.setFont("Helvetica", 10)
+    pdf.drawString(60, 300, "Version du 3 mars 2025, a faire valider par votre reseau.")
+    pdf.showPage()
+    pdf.setFont("Helvetica", 10)
+    pdf.drawString(60, 700, "Le corps du texte commence ici.")
+    pdf.save()
+    (doc,) = load_document(path, settings)
+    assert doc.title == "Fiche pratique Le don de materiel informatique reforme", doc.title
 
 
 def test_every_shared_pdf_loads(corpus_dir, settings, assert_offsets):

@@ -16,6 +16,7 @@ Example:
 from __future__ import annotations
 
 import logging
+import math
 import os
 import re
 import warnings
@@ -33,6 +34,7 @@ from assistant.ingest.loaders.common import (
     source_of,
 )
 from assistant.ingest.loaders.isolation import ChildError, run_all_with_time_limit
+from assistant.ingest.loaders.pdf_title import choose_title
 from assistant.records import Document
 
 _log = logging.getLogger(__name__)
@@ -42,8 +44,6 @@ _EOF_WINDOW = 32 * 1024
 #: Smaller files are extracted by one child: forking more costs more than it saves.
 _PARALLEL_FROM_BYTES = 256 * 1024
 _MAX_CHILDREN = 4
-_TITLE_MAX_CHARS = 120
-_TITLE_MAX_LINES = 4
 #: pypdf messages that mean an optional dependency is missing and text may be wrong.
 _MISSING_DEPENDENCY = re.compile(r"not installed|is required|install ", re.IGNORECASE)
 
@@ -94,7 +94,7 @@ def load_pdf(path: Path, *, timeout_s: float = 120.0, memory_mb: float | None = 
     metadata.update({key: value for key, value in data["info"].items() if value})
     if failures:
         metadata["unreadable_pages"] = ", ".join(str(number) for number, _ in failures)
-    title = meaningful_title(data["title"]) or _heading_title(texts[0]) or path.stem
+    title = meaningful_title(data["title"]) or choose_title(data["cover"], texts) or path.stem
     sections = assemble_sections((text, number, ()) for number, text in enumerate(texts, start=1))
     return Document(source=source_of(path), title=title, kind="guide", sections=sections, metadata=metadata)
 
@@ -141,6 +141,7 @@ def _merge(results: list[dict[str, Any]]) -> dict[str, Any]:
     pages = [by_number.get(number) for number in range(1, results[0]["count"] + 1)]
     return {
         "title": results[0]["title"],
+        "cover": results[0]["cover"],
         "info": results[0]["info"],
         "pages": pages,
         "failures": sorted(failures),
@@ -187,14 +188,32 @@ def _read(path: str, part: int, parts: int) -> dict[str, Any]:
         return {"problem": f"not a valid PDF ({describe(exc)})"}
     pages: dict[int, str | None] = {}
     failures: list[tuple[int, str]] = []
+    cover: list[tuple[float, float, str]] = []
     for index in range(part, count, parts):
         try:
-            pages[index + 1] = reader.pages[index].extract_text()
+            visitor = _runs_visitor(cover) if index == 0 else None
+            pages[index + 1] = reader.pages[index].extract_text(visitor_text=visitor)
         except Exception as exc:  # one broken page must not lose the others
             pages[index + 1] = None
             failures.append((index + 1, describe(exc)))
     title, info = _metadata(reader) if part == 0 else (None, {})
-    return {"title": title, "info": info, "count": count, "pages": pages, "failures": failures}
+    return {"title": title, "cover": cover, "info": info, "count": count, "pages": pages,
+            "failures": failures}
+
+
+def _runs_visitor(runs: list[tuple[float, float, str]]):
+    """A pypdf `visitor_text` that appends (font size, height on the page, text) of each text run."""
+
+    def visit(text, cm, tm, font, size) -> None:
+        try:
+            scale = math.hypot(tm[2], tm[3]) * math.hypot(cm[2], cm[3])
+            y = tm[5] * cm[3] + tm[4] * cm[1] + cm[5]
+            if text.strip() and size:
+                runs.append((round(float(size) * (scale or 1.0), 1), round(float(y), 1), text))
+        except (TypeError, ValueError, IndexError):
+            pass  # a run without usable geometry only loses its say in the title
+
+    return visit
 
 
 def _metadata(reader: Any) -> tuple[str | None, dict[str, str]]:
@@ -247,25 +266,3 @@ def _relay_warnings(path: Path, messages: list[str]) -> None:
         times = f" (x{count})" if count > 1 else ""
         level = logging.WARNING if _MISSING_DEPENDENCY.search(message) else logging.INFO
         _log.log(level, "%s: pypdf: %s%s", path.name, message, times)
-
-
-def _heading_title(first_page: str) -> str | None:
-    """The first lines of page 1 when they look like a title (short, not ending a sentence)."""
-    lines: list[str] = []
-    for raw in first_page.split("\n"):
-        line = " ".join(raw.split())
-        if not line:
-            if lines:
-                break
-            continue
-        if not lines and not any(char.isalpha() for char in line):
-            continue  # a page number or a rule before the title
-        if len(line) > 80 or line.endswith((".", ",", ";", ":")):
-            break
-        if len(" ".join(lines + [line])) > _TITLE_MAX_CHARS:
-            break
-        lines.append(line)
-        if len(lines) == _TITLE_MAX_LINES:
-            break
-    title = " ".join(lines)
-    return title if sum(char.isalpha() for char in title) >= 3 else None
