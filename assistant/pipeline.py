@@ -64,7 +64,8 @@ class Assistant:
         if self._generator is None:
             from assistant.drafting.factory import make_generator
 
-            self._generator = make_generator(self.settings, related_resources=self.related_resources)
+            self._generator = make_generator(self.settings, related_resources=self.related_resources,
+                                             rarity=self.term_rarity)
         return self._generator
 
     def ingest(self, paths: Sequence[Path], prune: bool | None = None, progress=None):
@@ -88,6 +89,13 @@ class Assistant:
 
         return [p.chunk for p in self.retriever.search(question, k=k, filters=Filters(kinds=("resource",)),
                                                         mode="lexical")]
+
+    def term_rarity(self, terms: Sequence[str]) -> dict[str, float]:
+        """How rare each analysed term is in the index, from 0 (every chunk) to 1 (no chunk)."""
+        from assistant.drafting.terms import rarities
+
+        index = self.retriever.lexical_index()
+        return rarities(terms, index.document_frequency, index.completions, len(index))
 
     def ask(self, question: str, passages: Sequence[Passage] | None = None,
             history: Sequence[str] = (), on_text: Callable[[str], None] | None = None) -> Draft:

@@ -148,9 +148,32 @@ class Flag:
     reason: str
 
 
+#: What a draft does with the question: answers it, says what the sources hold on the
+#: subject without the answer asked for (partial), or abstains and says whom to ask.
+OUTCOMES = ("answer", "partial", "abstain")
+
+
 @dataclass(frozen=True)
 class Draft:
-    """A first-level answer for the advisor, or an abstention with its reason."""
+    """A first-level answer for the advisor, a partial answer, or an abstention, with its reason.
+
+    Args:
+        text: What the advisor reads (and may send after editing).
+        citations: Markers of the text and the passages they quote.
+        passages: The passages the generator was given.
+        abstained: True when the draft declines to answer (outcome "abstain"); a partial draft
+            is not an abstention.
+        reason: Why this outcome, in French, for the advisor.
+        flags: What the advisor must check.
+        generator: Name of the generator.
+        outcome: One of OUTCOMES; empty = "abstain" when `abstained`, else "answer".
+
+    Example:
+        >>> Draft("Je ne sais pas.", abstained=True).outcome
+        'abstain'
+        >>> Draft("Les sources ne donnent pas ce chiffre.", outcome="partial").abstained
+        False
+    """
 
     text: str
     citations: tuple[Citation, ...] = ()
@@ -159,3 +182,12 @@ class Draft:
     reason: str = ""
     flags: tuple[Flag, ...] = ()
     generator: str = "extractive"
+    outcome: str = ""
+
+    def __post_init__(self) -> None:
+        outcome = self.outcome or ("abstain" if self.abstained else "answer")
+        if outcome not in OUTCOMES:
+            raise ValueError(f"unknown draft outcome {outcome!r}: choose one of {', '.join(OUTCOMES)}")
+        if (outcome == "abstain") != self.abstained:
+            raise ValueError(f"outcome {outcome!r} contradicts abstained={self.abstained}")
+        object.__setattr__(self, "outcome", outcome)

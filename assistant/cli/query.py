@@ -20,7 +20,7 @@ def passage_json(rank: int, passage: Passage) -> dict:
 
 
 def draft_json(draft: Draft) -> dict:
-    return {"text": draft.text, "abstained": draft.abstained, "reason": draft.reason,
+    return {"text": draft.text, "outcome": draft.outcome, "abstained": draft.abstained, "reason": draft.reason,
             "generator": draft.generator,
             "citations": [{"marker": c.marker, "chunk_id": c.chunk_id, "quote": c.quote}
                           for c in draft.citations],
@@ -69,9 +69,10 @@ def search(question: str, top_k: int | None, kind: str | None, source: str | Non
 
 @cli.command()
 @click.argument("question")
-@click.option("--json", "as_json", is_flag=True, help="Print the draft, citations and flags as JSON.")
+@click.option("--json", "as_json", is_flag=True, help="Print the draft, its outcome, citations and flags as JSON.")
 def ask(question: str, as_json: bool) -> None:
-    """A cited first-level draft for QUESTION, or an abstention with its reason.
+    """A cited first-level draft for QUESTION (an answer, a partial answer, or an abstention
+    that says whom to ask), with the reason of that outcome.
 
     \b
     Examples:
@@ -82,8 +83,10 @@ def ask(question: str, as_json: bool) -> None:
     if as_json:
         click.echo(json.dumps(draft_json(draft), ensure_ascii=False))
         return
+    from assistant.drafting.abstention import OUTCOME_LABELS
+
     click.echo(draft.text)
-    if draft.abstained:
-        click.secho(f"\n[abstention] {draft.reason}", fg="yellow")
+    colour = "green" if draft.outcome == "answer" else "yellow"
+    click.secho(f"\n[{OUTCOME_LABELS[draft.outcome]}] {draft.reason}", fg=colour)
     for flag in draft.flags:
         click.secho(f"[à vérifier] {flag.reason}: {flag.sentence[:120]}", fg="yellow")

@@ -21,6 +21,7 @@ import re
 from typing import Iterable, Sequence
 
 from assistant.drafting import texts
+from assistant.drafting.render import display
 from assistant.drafting.sentences import split_sentences
 from assistant.drafting.terms import sentence_terms
 from assistant.evaluation.normalize import contains, normalize
@@ -191,8 +192,9 @@ def _chunks_by_id(passages: Sequence[Passage]) -> dict[str, Chunk]:
 
 
 def _holds(chunk: Chunk, quote: str, normalized: dict[str, str]) -> bool:
-    """`contains(chunk.text, quote)`, normalising each chunk once per verification."""
+    """`contains(chunk.text, quote)` as the draft shows them (`render.display`), normalising each
+    chunk once per verification."""
     if chunk.id not in normalized:
-        normalized[chunk.id] = normalize(chunk.text)
-    needle = normalize(quote)
+        normalized[chunk.id] = normalize(display(chunk.text))
+    needle = normalize(display(quote))
     return bool(needle) and needle in normalized[chunk.id]

@@ -1,10 +1,14 @@
 """The default generator: a short French answer made of verbatim sentences of the passages.
 
-Offline and deterministic. The draft has a one-line opening, the two to five sentences that best
-answer the question (each followed by its marker [n], n numbering the distinct passages cited
-in order), a "Sources" list, a "Pour aller plus loin" line when related resources exist and a
-closing line inviting a follow-up. Quotes are verbatim, so their citations hold by
-construction; `citations.verify` still runs, and old sources are flagged for the advisor.
+Offline and deterministic. The calibrated abstention model (`abstention`) decides the outcome:
+- answer: a one-line opening, the sentences that best answer the question, best first (at most
+  four, each followed by its marker [n], n numbering the distinct passages cited in order), a
+  "Sources" list, a "Pour aller plus loin" line when related resources exist and a closing line;
+- partial: the same, opened by "Les sources consultées ne donnent pas ce chiffre ; voici ce
+  qu'elles disent sur le sujet :" and flagged for the advisor;
+- abstain: no reliable source, and whom to ask (from the resources directory).
+The reason of the outcome, in French, is in `Draft.reason`. Quotes are verbatim, so their
+citations hold by construction; `citations.verify` still runs, and old sources are flagged.
 
 Example:
     >>> from assistant.records import Chunk, Passage
@@ -13,8 +17,8 @@ Example:
     >>> draft = ExtractiveGenerator().draft("PC de 7 ans : don ou DEEE ?", [Passage(chunk, 0.03, (), 1, 1)])
     >>> print(draft.text.splitlines()[1])
     - Entre 5 et 10 ans, c'est le don du matériel fonctionnel qu'il faut privilégier. [1]
-    >>> draft.citations[0].chunk_id, draft.abstained
-    ('c1', False)
+    >>> draft.citations[0].chunk_id, draft.outcome
+    ('c1', 'answer')
 """
 
 from __future__ import annotations
@@ -23,13 +27,14 @@ from datetime import date
 from typing import Callable, Sequence
 
 from assistant.drafting import texts
-from assistant.drafting.abstention import Thresholds, should_abstain
+from assistant.drafting.abstention import Decision, Model, decide, evidence, load_model
 from assistant.drafting.base import DraftStream, whole
 from assistant.drafting.citations import verify
 from assistant.drafting.dates import age_flags
 from assistant.drafting.followup import contextual_query
 from assistant.drafting.render import abstention_text, display, further_line, sources_block
 from assistant.drafting.selection import select_sentences
+from assistant.drafting.terms import Rarity
 from assistant.errors import GuichetError
 from assistant.records import Chunk, Citation, Draft, Flag, Passage
 
@@ -40,55 +45,71 @@ RelatedResources = Callable[[str], Sequence[Chunk]]
 
 
 class ExtractiveGenerator:
-    """Drafts by quoting the passages' best sentences, or abstains when the evidence is weak.
+    """Drafts by quoting the passages' best sentences, partially, or abstains (see the module).
 
     Args:
-        settings: Reads `max_source_age_days`; None = the defaults.
+        settings: Reads `max_source_age_days` and `home` (a desk's own abstention fit); None =
+            the defaults.
         related_resources: Optional lookup `(question) -> resource chunks` (peer networks, guides)
-            for the "Pour aller plus loin" line, besides retrieved passages of kind "resource".
-        thresholds: Abstention rule parameters (default: the calibrated constants).
+            for "Pour aller plus loin" and for whom to ask in an abstention, besides retrieved
+            passages of kind "resource".
+        model: The abstention model (default: GUICHET_HOME's fit, else the shipped one).
         today: Reference day for source ages (default: today).
+        rarity: Rarity of terms in the indexed corpus (`Assistant.term_rarity`), an input of the
+            abstention model; None when unknown.
     """
 
     name = "extractive"
 
     def __init__(self, settings=None, related_resources: RelatedResources | None = None,
-                 thresholds: Thresholds = Thresholds(), today: date | None = None) -> None:
+                 model: Model | None = None, today: date | None = None, rarity: Rarity | None = None) -> None:
         self.max_age_days = getattr(settings, "max_source_age_days", DEFAULT_MAX_AGE_DAYS)
         self.related_resources = related_resources
-        self.thresholds = thresholds
+        self.model = model or load_model(getattr(settings, "home", None))
         self.today = today
+        self.rarity = rarity
 
     def draft(self, question: str, passages: Sequence[Passage], history: Sequence[str] = ()) -> Draft:
-        """Draft an answer from `passages` (best first), or an abstention with its reason."""
+        """Draft an answer from `passages` (best first), a partial answer, or an abstention."""
         passages = tuple(passages)
         query = contextual_query(question, history)
-        further, notes = self.further(query, passages)
-        abstain, reason = should_abstain(passages, query, self.thresholds)
-        selected = [] if abstain else select_sentences(query, passages)
+        resources, notes = self.resources(query, passages)
+        decision = self.decision(query, passages)
+        selected = [] if decision.outcome == "abstain" else select_sentences(query, passages)
         if not selected:
-            reason = reason or "no sentence of the passages shares a term with the question"
-            return Draft(abstention_text(query, further), passages=passages, abstained=True,
-                         reason=reason, flags=notes, generator=self.name)
+            reason = decision.reason if decision.outcome == "abstain" else \
+                "aucune phrase des passages ne traite de la question"
+            return Draft(abstention_text(query, resources), passages=passages, abstained=True,
+                         reason=reason, flags=notes, generator=self.name, outcome="abstain")
         markers: dict[int, int] = {}
-        lines, citations = [texts.OPENING], []
+        opening = texts.OPENING
+        if decision.outcome == "partial":
+            opening = texts.PARTIAL_OPENING.format(missing=decision.missing)
+            notes = (Flag("", texts.PARTIAL_FLAG.format(missing=decision.missing)), *notes)
+        lines, citations = [opening], []
         for sentence in selected:
             marker = markers.setdefault(sentence.passage, len(markers) + 1)
             lines.append(f"- {display(sentence.text)} [{marker}]")
             citations.append(Citation(marker, passages[sentence.passage].chunk.id, sentence.text))
         cited = [(m, passages[i]) for i, m in markers.items()]
+        further = further_line(resources)
         text = "\n".join(lines) + "\n\n" + sources_block(cited)
         text += "\n\n" + "\n\n".join(p for p in (further, texts.CLOSING) if p)
         flags = verify(text, citations, passages) + age_flags(
             {m: p.chunk for m, p in cited}, self.max_age_days, self.today) + notes
-        return Draft(text, tuple(citations), passages, False, "", flags, self.name)
+        return Draft(text, tuple(citations), passages, False, decision.reason, flags, self.name,
+                     decision.outcome)
+
+    def decision(self, question: str, passages: Sequence[Passage]) -> Decision:
+        """The outcome the abstention model gives for the (expanded) question and its passages."""
+        return decide(evidence(passages, question, self.rarity), self.model, question)
 
     def stream(self, question: str, passages: Sequence[Passage], history: Sequence[str] = ()) -> DraftStream:
         """The whole draft at once (the extractive draft takes milliseconds)."""
         return whole(self.draft(question, passages, history))
 
-    def further(self, question: str, passages: Sequence[Passage]) -> tuple[str, tuple[Flag, ...]]:
-        """The "Pour aller plus loin" line (or "") and a note if the resources lookup failed."""
+    def resources(self, question: str, passages: Sequence[Passage]) -> tuple[list[Chunk], tuple[Flag, ...]]:
+        """Related resources (retrieved ones, then the lookup's) and a note if the lookup failed."""
         resources = [p.chunk for p in passages if p.chunk.kind == "resource"]
         notes: tuple[Flag, ...] = ()
         if self.related_resources is not None:
@@ -96,4 +117,10 @@ class ExtractiveGenerator:
                 resources.extend(self.related_resources(question))
             except GuichetError as exc:
                 notes = (Flag("", f"related resources lookup failed: {exc}"),)
+        return resources, notes
+
+    def further(self, question: str, passages: Sequence[Passage]) -> tuple[str, tuple[Flag, ...]]:
+        """The "Pour aller plus loin" line (or "") and a note if the resources lookup failed."""
+        resources, notes = self.resources(question, passages)
         return further_line(resources), notes
+

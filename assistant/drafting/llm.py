@@ -8,7 +8,8 @@ request has the timeout `GUICHET_LLM_TIMEOUT_S` and two retries.
 The model's text is then checked: markers are turned into `Citation` records (quote = the
 claim when it is in the cited passage, else the passage's closest sentence, with a flag),
 `citations.verify` flags every sentence without a valid citation, and old sources are flagged.
-When the evidence is weak the draft abstains without calling the model. When the endpoint
+When the abstention model says abstain, the draft abstains without calling the LLM; a partial
+outcome is flagged on the LLM's draft. When the endpoint
 fails (refused connection, timeout, HTTP error, unknown model), the extractive draft is
 returned with a note for the advisor.
 
@@ -32,7 +33,8 @@ import httpx
 import openai
 
 from assistant.drafting import texts
-from assistant.drafting.abstention import Thresholds, should_abstain
+from assistant.drafting.abstention import Model
+from assistant.drafting.terms import Rarity
 from assistant.drafting.base import DraftStream
 from assistant.drafting.citations import cite_markers, verify
 from assistant.drafting.dates import age_flags
@@ -62,7 +64,8 @@ class LLMGenerator:
         settings: `llm_base_url`, `llm_model`, `llm_api_key`, `llm_timeout_s`,
             `max_source_age_days`.
         related_resources: Optional resources lookup for "Pour aller plus loin".
-        thresholds: Abstention rule parameters.
+        model: The abstention model (default: as the extractive generator's).
+        rarity: Rarity of terms in the corpus, for the abstention model.
         today: Reference day for source ages (default: today).
 
     Raises:
@@ -72,16 +75,15 @@ class LLMGenerator:
     name = "llm"
 
     def __init__(self, settings, related_resources: RelatedResources | None = None,
-                 thresholds: Thresholds = Thresholds(), today: date | None = None) -> None:
+                 model: Model | None = None, today: date | None = None, rarity: Rarity | None = None) -> None:
         if not settings.llm_base_url:
             raise ConfigError("GUICHET_LLM_BASE_URL is empty: set it to an OpenAI-compatible endpoint, "
                               "e.g. http://127.0.0.1:8080/v1")
         if not settings.llm_model:
             raise ConfigError("GUICHET_LLM_MODEL is empty: set it to a model name the endpoint serves")
         self.settings = settings
-        self.thresholds = thresholds
         self.today = today
-        self.fallback = ExtractiveGenerator(settings, related_resources, thresholds, today)
+        self.fallback = ExtractiveGenerator(settings, related_resources, model, today, rarity)
         self._chat: Any = None
 
     def warm_up(self) -> None:
@@ -152,8 +154,7 @@ class LLMGenerator:
         return [SystemMessage(SYSTEM_PROMPT), HumanMessage(user_message(question, passages, history))]
 
     def _abstention(self, question: str, passages: tuple[Passage, ...], history: Sequence[str]) -> Draft | None:
-        abstain, _ = should_abstain(passages, contextual_query(question, history), self.thresholds)
-        if not abstain:
+        if self.fallback.decision(contextual_query(question, history), passages).outcome != "abstain":
             return None
         return replace(self.fallback.draft(question, passages, history), generator=self.name)
 
@@ -168,12 +169,17 @@ class LLMGenerator:
         text = body
         if cited:
             text += "\n\n" + sources_block([(m, passages[m - 1]) for m in cited])
-        further, notes = self.fallback.further(contextual_query(question, history), passages)
+        query = contextual_query(question, history)
+        further, notes = self.fallback.further(query, passages)
         text += "\n\n" + "\n\n".join(p for p in (further, texts.CLOSING) if p)
+        decision = self.fallback.decision(query, passages)
+        if decision.outcome == "partial":
+            notes = (Flag("", texts.PARTIAL_FLAG.format(missing=decision.missing)), *notes)
         flags = (verify(text, citations, passages) + unquoted
                  + age_flags({m: passages[m - 1].chunk for m in cited}, self.fallback.max_age_days, self.today)
                  + notes)
-        return Draft(text, citations, passages, False, "", tuple(dict.fromkeys(flags)), self.name)
+        return Draft(text, citations, passages, False, decision.reason, tuple(dict.fromkeys(flags)), self.name,
+                     decision.outcome)
 
 
 def _text(content: Any) -> str:

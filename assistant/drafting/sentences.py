@@ -27,6 +27,15 @@ _MARKERS = re.compile(r"(?:\s*\[\d+(?:\s*[,;]\s*\d+)*\])+")
 _BLOCK_BREAK = re.compile(r"\n[ \t\u00a0]*\n\s*")
 _BULLET = re.compile(r"[ \t]*(?:[-*•▪◦→–]|\d{1,2}[.)])[ \t]+")
 _WORD_BEFORE = re.compile(r"([\wÀ-ÿ°.-]+)$")
+_CONTINUES = frozenset(",;:.)]»”’-–")
+_OPEN_ENDS = frozenset(",(-–—«“/")
+_LAST_WORD = re.compile(r"(?:^|[\s'’])([^\W\d_]+)$")
+# Words after which a French sentence cannot stop: articles, prepositions, conjunctions.
+_CANNOT_END = frozenset("""
+le la les l un une des du de d au aux à a en dans par pour sur sous avec sans entre vers chez
+et ou mais donc or ni car que qu qui dont où lorsque si comme son sa ses leur leurs ce cet cette ces
+notre nos votre vos mon ma mes ne très
+""".split())
 _STARTS_SENTENCE = re.compile(r"[\"«“(\[\-–•→*\d]|[^\W\d_]")
 
 
@@ -58,6 +67,47 @@ def split_sentences(text: str) -> list[str]:
         ['Entre 5 et 10 ans, c’est le don.', 'Au-delà, un DEEE.']
     """
     return [text[a:b] for a, b in sentence_spans(text)]
+
+
+def cut_reason(sentence: str) -> str | None:
+    """Why a quoted sentence is not whole, or None when it reads on its own.
+
+    A draft's bullet must read on its own. It is *cut* when, once its citation markers are
+    removed, it:
+    - holds a table's cell separators (two "|" or more, or a tab): a row of a table;
+    - ends with ":" (it introduces a list that is not quoted);
+    - has no lower-case letter (a heading);
+    - starts with a lower-case letter or with a punctuation mark that continues a sentence
+      (",", ";", ")", "»"...): its beginning was cut;
+    - ends in the middle of a phrase: with a comma, an opening bracket, a hyphen or a dash, or
+      with a word that cannot end a French sentence (an article, a preposition, a conjunction:
+      "de", "la", "pour", "et"...).
+    A list item without a final full stop ("Définir la durée de réservation (15 jours)") is
+    whole; an item ending with ";" is whole too (French list punctuation).
+
+    Example:
+        >>> cut_reason("Le don est plafonné à 300 € par bien. [1]") is None
+        True
+        >>> [cut_reason(s) for s in ("Les étapes sont :", "| 2024 | 20 % |", "et le don est libre.",
+        ...                          "Le titulaire transmet chaque année le bilan de")]
+        ['introduces a list', 'table row', 'starts mid-sentence', 'ends mid-sentence']
+    """
+    text = _MARKERS.sub("", sentence).strip()
+    if not text:
+        return "empty"
+    if text.count("|") >= 2 or "\t" in text:
+        return "table row"
+    if text.endswith(":"):
+        return "introduces a list"
+    if not any(c.islower() for c in text):
+        return "heading"
+    first = text[0]
+    if first.islower() or first in _CONTINUES:
+        return "starts mid-sentence"
+    last = _LAST_WORD.search(text)
+    if text[-1] in _OPEN_ENDS or (last and last.group(1).lower() in _CANNOT_END):
+        return "ends mid-sentence"
+    return None
 
 
 def _blocks(text: str) -> list[tuple[int, int]]:

@@ -187,6 +187,15 @@ class LexicalIndex:
     def __contains__(self, token: str) -> bool:
         return token in self._col
 
+    def document_frequency(self, token: str) -> int:
+        """How many chunks hold `token` (0 for a token the index does not know).
+
+        Example:
+            >>> LexicalIndex.build([("a", ["bio"]), ("b", ["bio", "cantin"])]).document_frequency("bio")
+            2
+        """
+        return self._df(token) if token in self._col else 0
+
     def completions(self, prefix: str, limit: int = 3) -> list[str]:
         """The `limit` most frequent indexed tokens that start with `prefix` (and are longer).
 
