@@ -27,7 +27,8 @@ DEFAULT_CONFIG = "default"
 BASELINE_CONFIG = "naive"
 _TABLE_METRICS = ("n", "hit@1", "hit@3", "hit@5", "mrr@10", "ndcg@10", "candidate_recall@20",
                   "candidate_recall@50", "candidate_recall@100", "abstention_rate",
-                  "false_abstention_rate", "citation_validity", "evidence_in_draft")
+                  "false_abstention_rate", "citation_validity", "evidence_in_draft", "evidence_first",
+                  "bullets_per_draft", "cut_sentence_rate")
 
 
 class DefaultCommandGroup(click.Group):

@@ -22,7 +22,9 @@ from assistant.errors import GuichetError
 from assistant.evaluation.report import PASS_RANK, RUN_FORMAT
 
 #: Metrics where a lower value is better.
-LOWER_IS_BETTER = ("false_abstention_rate",)
+LOWER_IS_BETTER = ("false_abstention_rate", "cut_sentence_rate")
+#: Metrics compared but never a regression: counts and shares with no better direction.
+NOT_GATED = ("bullets_per_draft", "outcomes.", "evidence_misses.")
 _REQUIRED = ("run.json", "metrics.json", "details.jsonl")
 
 
@@ -182,7 +184,9 @@ def _delta(config: str, metric: str, a: Any, b: Any, tolerance: float,
     if not isinstance(a, (int, float)) or not isinstance(b, (int, float)):
         return MetricDelta(config, metric, a, b, None, False)
     delta = b - a
-    if metric.startswith("latency_ms."):
+    if metric.startswith(NOT_GATED):
+        regression = False
+    elif metric.startswith("latency_ms."):
         regression = latency_tolerance is not None and b > a * (1 + latency_tolerance)
     elif metric in LOWER_IS_BETTER:
         regression = delta > tolerance + 1e-12
@@ -206,13 +210,13 @@ def _question_changes(config: str, a: Mapping[str, dict], b: Mapping[str, dict])
     return failing, passing
 
 
-def _flatten(metrics: Mapping[str, Any]) -> dict[str, Any]:
+def _flatten(metrics: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
     flat: dict[str, Any] = {}
     for key, value in metrics.items():
         if isinstance(value, Mapping):
-            flat.update({f"{key}.{sub}": v for sub, v in value.items()})
+            flat.update(_flatten(value, f"{prefix}{key}."))
         else:
-            flat[key] = value
+            flat[f"{prefix}{key}"] = value
     return flat
 
 

@@ -36,7 +36,11 @@ _SECRET_SUFFIXES = ("_key", "_password", "_token", "_secret")
 _URL_PASSWORD = re.compile(r"(?P<head>[a-z][a-z0-9+.-]*://[^/:@\s]*:)[^@/\s]+(?P<tail>@)", re.I)
 PLOT_METRICS = ("hit@1", "hit@3", "hit@5", "mrr@10", "ndcg@10", "candidate_recall@20",
                 "candidate_recall@50", "candidate_recall@100", "abstention_rate",
-                "false_abstention_rate", "citation_validity", "evidence_in_draft")
+                "false_abstention_rate", "citation_validity", "evidence_in_draft", "evidence_first",
+                "cut_sentence_rate")
+#: Metrics of the report's table that are not shares (not plotted on the 0-1 bar chart).
+TABLE_ONLY = ("bullets_per_draft",)
+_OUTCOME_LABELS = {"answer": "answer", "partial": "partial", "abstain": "abstain"}
 _REVIEW_LABELS = {"acceptance_rate": "acceptance rate", "edit_ratio_mean": "mean edit ratio",
                   "time_to_answer_s": "time to answer (s)"}
 
@@ -209,8 +213,9 @@ def render_report(results: Mapping[str, EvalResult], *, run_info: Mapping[str, A
         "lexical or the dense list, before the second stage (hit@5 below it is what the ranking "
         "loses).", "",
         _table(["metric", *names], [[key, *(_fmt(results[n].metrics.get(key)) for n in names)]
-                                    for key in ("n", *PLOT_METRICS)]),
+                                    for key in ("n", *PLOT_METRICS, *TABLE_ONLY)]),
         "", f"![Metrics per configuration]({images['metrics']})", "",
+        *_draft_sections(results),
         "## hit@k", "", f"![hit@k curve]({images['hit_at_k']})", "",
         "## Latency", "",
         _table(["ms", *names], [[key, *(_fmt(results[n].metrics["latency_ms"].get(key)) for n in names)]
@@ -230,6 +235,34 @@ def render_report(results: Mapping[str, EvalResult], *, run_info: Mapping[str, A
     for name in names:
         lines += _failures(name, results[name].details)
     return "\n".join(lines).rstrip() + "\n"
+
+
+def _draft_sections(results: Mapping[str, EvalResult]) -> list[str]:
+    """Outcome split, causes of missing evidence and cut bullets, for configurations that draft."""
+    drafting = {n: r for n, r in results.items() if r.metrics.get("outcomes")}
+    if not drafting:
+        return []
+    names = list(drafting)
+    rows = []
+    for kind in ("answerable", "unanswerable"):
+        for outcome, label in _OUTCOME_LABELS.items():
+            rows.append([f"{kind}: {label}", *(_fmt(drafting[n].metrics["outcomes"][kind][outcome]) for n in names)])
+    lines = ["## Draft outcomes", "",
+             "Share of each outcome among answerable and unanswerable questions: an answer, a partial "
+             "draft (the sources speak of the subject without giving what is asked; not an abstention), "
+             "or an abstention.", "", _table(["outcome", *names], rows), "",
+             "## Answerable drafts without their evidence", "",
+             "By cause: no relevant passage among the passages given to the generator (retrieval), "
+             "an abstention although one was given (abstention), a relevant passage whose sentence "
+             "was not quoted (selection).", "",
+             _table(["cause", *names], [[cause, *(_fmt(drafting[n].metrics["evidence_misses"][cause]) for n in names)]
+                                        for cause in ("retrieval", "abstention", "selection")]), ""]
+    for name in names:
+        cut = [(d["id"], c) for d in drafting[name].details for c in d.get("cut_bullets") or ()]
+        if cut:
+            lines += [f"Bullets that are not whole sentences ({name}, {len(cut)}):", ""]
+            lines += [f"- **{qid}** ({c['reason']}): {c['bullet']}" for qid, c in cut] + [""]
+    return lines
 
 
 def _failures(name: str, details: Sequence[Mapping[str, Any]]) -> list[str]:

@@ -16,7 +16,8 @@ from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator, Protocol, Sequence
 
 from assistant.errors import GuichetError
-from assistant.evaluation.drafts import citation_valid, citations_valid, evidence_in_text
+from assistant.evaluation.drafts import (bullets, citation_valid, citations_valid, cut_bullets, evidence_first,
+                                         evidence_in_text)
 from assistant.evaluation.metrics import evaluate, percentile, share
 from assistant.evaluation.questions import Question, QuestionSet
 from assistant.evaluation.relevance import evidence_label, is_relevant
@@ -28,8 +29,10 @@ DEPTH = 10
 RECALL_DEPTHS = (20, 50, 100)
 #: Keys of the metrics dictionary, in the order of DESIGN.md's contract (and what followed it).
 METRIC_KEYS = ("n", "hit@1", "hit@3", "hit@5", "mrr@10", "ndcg@10", "abstention_rate",
-               "false_abstention_rate", "citation_validity", "evidence_in_draft",
+               "false_abstention_rate", "citation_validity", "evidence_in_draft", "evidence_first",
+               "bullets_per_draft", "cut_sentence_rate", "outcomes", "evidence_misses",
                *(f"candidate_recall@{n}" for n in RECALL_DEPTHS), "latency_ms")
+OUTCOMES = ("answer", "partial", "abstain")
 LATENCY_KEYS = ("retrieval_p50", "retrieval_p95", "draft_p50", "draft_p95")
 _TEXT_CHARS = 300
 
@@ -158,19 +161,24 @@ def question_details(question: Question, passages: Sequence[Passage], draft: Dra
         "retrieved": retrieved, "first_relevant_rank": first,
         "candidate_rank": candidate_rank(question, stage) if question.answerable else None,
         "has_stage": stage is not None,
-        "draft": None, "citations": [], "abstained": None, "reason": None, "flags": [],
-        "citations_valid": None, "evidence_in_draft": None,
+        "draft": None, "citations": [], "abstained": None, "outcome": None, "reason": None, "flags": [],
+        "citations_valid": None, "evidence_in_draft": None, "evidence_first": None,
+        "bullets": None, "cut_bullets": [],
         "retrieval_ms": retrieval_ms, "draft_ms": draft_ms, "error": error,
     }
     if draft is not None:
         record.update({
-            "draft": draft.text, "abstained": draft.abstained, "reason": draft.reason,
+            "draft": draft.text, "abstained": draft.abstained, "outcome": draft.outcome, "reason": draft.reason,
             "citations": [{"marker": c.marker, "chunk_id": c.chunk_id, "quote": c.quote,
                            "valid": citation_valid(c, passages)} for c in draft.citations],
             "flags": [{"sentence": f.sentence, "reason": f.reason} for f in draft.flags],
             "citations_valid": citations_valid(draft, passages),
             "evidence_in_draft": (evidence_in_text(question.evidence, draft.text)
                                   if question.answerable else None),
+            "evidence_first": (evidence_first(question.evidence, draft.text)
+                               if question.answerable else None),
+            "bullets": 0 if draft.abstained else len(bullets(draft.text)),
+            "cut_bullets": [] if draft.abstained else [{"bullet": b, "reason": r} for b, r in cut_bullets(draft.text)],
         })
     return record
 
@@ -179,8 +187,14 @@ def summarize(details: Sequence[dict[str, Any]], *, drafting: bool = True) -> di
     """Contract metrics from per-question records (see `question_details`).
 
     Retrieval metrics are over answerable questions, abstention over unanswerable ones,
-    citation validity over every drafted question. A metric over no question is None; every
-    drafting metric is None when `drafting` is false.
+    citation validity over every drafted question; `evidence_in_draft` and `evidence_first` over
+    answerable drafts (an abstention holds no evidence); `bullets_per_draft` and
+    `cut_sentence_rate` over the bullets of drafts that do not abstain; `outcomes` is the share
+    of each outcome (answer, partial, abstain) among answerable and unanswerable drafts, and
+    `evidence_misses` counts the answerable drafts without evidence by cause: no relevant
+    passage among the passages given to the generator (retrieval), an abstention despite one (abstention), or a
+    relevant passage whose sentence was not quoted (selection). A metric over no question is
+    None; every drafting metric is None when `drafting` is false.
 
     Example:
         >>> summarize([], drafting=False)["hit@5"] is None
@@ -193,6 +207,8 @@ def summarize(details: Sequence[dict[str, Any]], *, drafting: bool = True) -> di
     drafted = [d for d in details if d["draft"] is not None] if drafting else []
     unanswerable_drafts = [d for d in drafted if not d["answerable"]]
     answerable_drafts = [d for d in drafted if d["answerable"]]
+    answering = [d for d in drafted if not d["abstained"]]
+    total_bullets = sum(d["bullets"] or 0 for d in answering)
     retrieval_ms = [d["retrieval_ms"] for d in details]
     draft_ms = [d["draft_ms"] for d in details if d["draft_ms"] is not None] if drafting else []
     return {
@@ -203,6 +219,13 @@ def summarize(details: Sequence[dict[str, Any]], *, drafting: bool = True) -> di
         "false_abstention_rate": share(d["abstained"] for d in answerable_drafts),
         "citation_validity": share(d["citations_valid"] for d in drafted),
         "evidence_in_draft": share(d["evidence_in_draft"] for d in answerable_drafts),
+        "evidence_first": share(d["evidence_first"] for d in answerable_drafts),
+        "bullets_per_draft": _mean(d["bullets"] for d in answering),
+        "cut_sentence_rate": (sum(len(d["cut_bullets"]) for d in answering) / total_bullets
+                              if total_bullets else None),
+        "outcomes": ({"answerable": _outcomes(answerable_drafts), "unanswerable": _outcomes(unanswerable_drafts)}
+                     if drafting else None),
+        "evidence_misses": evidence_misses(answerable_drafts) if drafting else None,
         **{f"candidate_recall@{n}": share((d["candidate_rank"] or n + 1) <= n for d in answerable
                                           if d.get("has_stage")) for n in RECALL_DEPTHS},
         "latency_ms": {
@@ -212,6 +235,33 @@ def summarize(details: Sequence[dict[str, Any]], *, drafting: bool = True) -> di
             "draft_p95": _rounded(percentile(draft_ms, 95)),
         },
     }
+
+
+def evidence_misses(answerable_drafts: Sequence[dict[str, Any]]) -> dict[str, int]:
+    """Answerable drafts without their evidence, by cause (see `summarize`).
+
+    Example:
+        >>> evidence_misses([{"evidence_in_draft": False, "first_relevant_rank": None, "abstained": False},
+        ...                  {"evidence_in_draft": False, "first_relevant_rank": 2, "abstained": False}])
+        {'retrieval': 1, 'abstention': 0, 'selection': 1}
+    """
+    misses = {"retrieval": 0, "abstention": 0, "selection": 0}
+    for d in answerable_drafts:
+        if d["evidence_in_draft"]:
+            continue
+        cause = ("retrieval" if d["first_relevant_rank"] is None else
+                 "abstention" if d["abstained"] else "selection")
+        misses[cause] += 1
+    return misses
+
+
+def _outcomes(drafts: Sequence[dict[str, Any]]) -> dict[str, float | None]:
+    return {o: share(d["outcome"] == o for d in drafts) for o in OUTCOMES}
+
+
+def _mean(values: Iterable[float]) -> float | None:
+    values = list(values)
+    return sum(values) / len(values) if values else None
 
 
 def _rounded(value: float | None) -> float | None:

@@ -167,3 +167,16 @@ def test_read_run_round_trips_details(runs):
 def test_to_dict_is_json_ready(runs):
     data = compare_runs(runs["good"], runs["weak"]).to_dict()
     assert json.loads(json.dumps(data))["regression"] is True, "JSON carries the gate result"
+
+
+def test_nested_draft_metrics_are_compared_but_not_gated(tmp_path):
+    a = _with_metrics(tmp_path, "a", cut_sentence_rate=0.0, bullets_per_draft=3.5,
+                      outcomes={"unanswerable": {"abstain": 0.8, "partial": 0.1}})
+    b = _with_metrics(tmp_path, "b", cut_sentence_rate=0.05, bullets_per_draft=2.0,
+                      outcomes={"unanswerable": {"abstain": 0.8, "partial": 0.3}})
+    comparison = compare_runs(a, b)
+    by_metric = {d.metric: d for d in comparison.metrics}
+    assert by_metric["outcomes.unanswerable.partial"].delta == pytest.approx(0.2), by_metric
+    assert not by_metric["outcomes.unanswerable.partial"].regression, "a split has no better direction"
+    assert not by_metric["bullets_per_draft"].regression, "fewer bullets is not worse"
+    assert by_metric["cut_sentence_rate"].regression, "more cut sentences is worse"

@@ -12,7 +12,7 @@ from assistant.errors import GuichetError
 from assistant.evaluation.questions import parse_question_set
 from assistant.evaluation.report import (RUN_FORMAT, default_run_dir, hit_rate_by_source,
                                          safe_settings, write_run)
-from assistant.evaluation.runner import run_eval
+from assistant.evaluation.runner import EvalResult, run_eval
 
 from .doubles import QUESTIONS_YAML, SearchOnlyAssistant, StubAssistant
 
@@ -154,3 +154,17 @@ def test_hit_rate_by_source():
     ]
     assert hit_rate_by_source(details) == {"(any)": (0, 1), "a.md": (1, 2), "b.pdf": (1, 1)}
     assert hit_rate_by_source([]) == {}, "no question, no source"
+
+
+def test_report_shows_outcomes_evidence_misses_and_cut_bullets(tmp_path):
+    result = run_eval(StubAssistant(), QSET, progress=False)
+    details = list(result.details)
+    details[0] = {**details[0], "cut_bullets": [{"bullet": "Les étapes :", "reason": "introduces a list"}]}
+    folder = write_run(tmp_path / "run", {"default": EvalResult(result.metrics, tuple(details))})
+    report = (folder / "report.md").read_text(encoding="utf-8")
+    assert "## Draft outcomes" in report and "| unanswerable: abstain | 1.000 |" in report, report
+    assert "## Answerable drafts without their evidence" in report and "| retrieval | 0 |" in report
+    assert "- **ges** (introduces a list): Les étapes :" in report
+    assert "| evidence_first | 1.000 |" in report and "| bullets_per_draft | 1.000 |" in report
+    search_only = write_run(tmp_path / "search", {"default": run_eval(SearchOnlyAssistant(), QSET, progress=False)})
+    assert "## Draft outcomes" not in (search_only / "report.md").read_text(encoding="utf-8")

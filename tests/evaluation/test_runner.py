@@ -155,3 +155,37 @@ def test_candidate_recall_counts_a_relevant_chunk_in_either_first_stage_list():
     assert (metrics["candidate_recall@20"], metrics["candidate_recall@50"]) == (0.0, 0.5), metrics
     no_stage = summarize([question_details(found, [], None, retrieval_ms=1.0)], drafting=False)
     assert no_stage["candidate_recall@100"] is None, "no first stage known: not measured"
+
+
+def _record(qid, answerable, outcome, evidence=None, first=None, bullets=0, cut=(), rank=1):
+    return {"id": qid, "answerable": answerable, "retrieved": [], "first_relevant_rank": rank,
+            "draft": "x", "abstained": outcome == "abstain", "outcome": outcome, "citations_valid": True,
+            "evidence_in_draft": evidence, "evidence_first": first, "bullets": bullets,
+            "cut_bullets": [{"bullet": b, "reason": "introduces a list"} for b in cut],
+            "retrieval_ms": 1.0, "draft_ms": 1.0}
+
+
+def test_draft_metrics_from_records():
+    records = [
+        _record("a1", True, "answer", True, True, bullets=3),
+        _record("a2", True, "partial", True, False, bullets=2, cut=["Les étapes :"]),
+        _record("a3", True, "answer", False, False, bullets=3, rank=2),     # selection miss
+        _record("a4", True, "abstain", False, False, rank=None),            # retrieval miss
+        _record("a5", True, "abstain", False, False, rank=1),               # abstention miss
+        _record("u1", False, "abstain"), _record("u2", False, "partial", bullets=2),
+    ]
+    metrics = summarize(records)
+    assert metrics["evidence_first"] == 1 / 5 and metrics["evidence_in_draft"] == 2 / 5, metrics
+    assert metrics["bullets_per_draft"] == (3 + 2 + 3 + 2) / 4, "over drafts that do not abstain"
+    assert metrics["cut_sentence_rate"] == 1 / 10, "one cut bullet of ten"
+    assert metrics["outcomes"]["answerable"] == {"answer": 0.4, "partial": 0.2, "abstain": 0.4}
+    assert metrics["outcomes"]["unanswerable"] == {"answer": 0.0, "partial": 0.5, "abstain": 0.5}
+    assert metrics["abstention_rate"] == 0.5, "a partial draft is not an abstention"
+    assert metrics["evidence_misses"] == {"retrieval": 1, "abstention": 1, "selection": 1}, metrics
+
+
+def test_details_record_the_outcome_bullets_and_cut_sentences():
+    details = {d["id"]: d for d in run_eval(StubAssistant(), QSET, progress=False).details}
+    assert details["ges"]["outcome"] == "answer" and details["meteo"]["outcome"] == "abstain"
+    assert details["ges"]["bullets"] == 1 and details["ges"]["evidence_first"] is True, details["ges"]
+    assert details["meteo"]["bullets"] == 0 and details["meteo"]["evidence_first"] is None
