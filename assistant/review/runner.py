@@ -78,7 +78,7 @@ def store_draft(store: Store, session: Session, question_id: int, draft: Draft, 
         requested_by=advisor_id, created_at=store.now(),
     ))
     store.event(session, actor, "drafted", row, number=number, abstained=draft.abstained,
-                generator=draft.generator)
+                outcome=draft.outcome, generator=draft.generator)
     return row.status
 
 

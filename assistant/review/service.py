@@ -30,6 +30,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from assistant.drafting.render import without_sources
 from assistant.review import backup, metrics, reuse, texts
 from assistant.review.accounts import Accounts
 from assistant.review.buyers import Buyers
@@ -469,7 +470,8 @@ class ReviewService:
             IllegalTransition: already sent or rejected.
             InvalidInput: empty or over-long final text, or no draft text to send.
         """
-        final = texts.check_answer_text(text) if text is not None else None
+        # The buyer's message lists the sources once, from the citations: not the draft's block too.
+        final = without_sources(texts.check_answer_text(text)) if text is not None else None
         with self.store.write() as session:
             row = self.store.question(session, question_id)
             adv = self.store.advisor(session, advisor)
@@ -479,7 +481,7 @@ class ReviewService:
                 if draft is None or draft.abstained or not draft.text.strip():
                     raise InvalidInput(f"question {question_id} has no draft text to send: "
                                        "write the final text (--text-file)")
-                final = texts.check_answer_text(draft.text)
+                final = without_sources(texts.check_answer_text(draft.text))
             if row.status != IN_REVIEW or row.claimed_by != adv.id:
                 self._take_claim(session, row, adv, implicit=True)
             now = self.store.now()
@@ -487,7 +489,7 @@ class ReviewService:
             row.closed_at, row.closed_by = now, adv.id
             row.claimed_by, row.claim_expires_at = None, None
             self.store.write_version(session, row)
-            draft_text = draft.text.strip() if draft else ""
+            draft_text = without_sources(draft.text).strip() if draft else ""
             sources = texts.cited_sources(draft.citations, draft.passages, final) if draft else []
             ratio = texts.edit_ratio(draft_text, final)
             session.add(AnswerRow(

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from assistant.drafting.render import title_of
 from assistant.records import Citation, Flag, Passage
 from assistant.review.models import FAILED, QUEUED, RUNNING, AnswerRow, DraftRow, EventRow, OutboxRow
 
@@ -25,7 +26,8 @@ class ShownPassage:
     Args:
         chunk_id: Id of the chunk.
         source: Source file path.
-        title: Document title.
+        title: How the source is named (`drafting.render.title_of`: a past answer as the desk's
+            validated answer with its date, never the buyer's wording of its question).
         page: 1-based page, for paginated sources.
         section: Heading path.
         text: The passage text.
@@ -53,7 +55,7 @@ class ShownPassage:
     def from_passage(cls, passage: Passage) -> ShownPassage:
         chunk = passage.chunk
         return cls(
-            chunk_id=chunk.id, source=chunk.source, title=chunk.title, page=chunk.page,
+            chunk_id=chunk.id, source=chunk.source, title=title_of(chunk), page=chunk.page,
             section=chunk.section, text=chunk.text, score=float(passage.score),
             url=str(chunk.metadata.get("url", "")),
         )

@@ -248,6 +248,8 @@ def question_header(detail: QuestionDetail, now: datetime) -> str:
         lines.append(f"\n**Attention :** la rédaction automatique a échoué : {plain(detail.draft_error)}")
     if detail.draft is not None and detail.draft.abstained:
         lines.append(f"\n**Attention :** le brouillon s'abstient : {plain(detail.draft.reason)}")
+    elif detail.draft is not None and detail.draft.reason:
+        lines.append(f"\nDécision de la rédaction : {plain(detail.draft.reason)}")
     if detail.answer is not None:
         lines.append(f"\n**Envoyée** par {plain(detail.answer.advisor)} le {local(detail.answer.validated_at)}.")
     if detail.reason:

@@ -193,3 +193,15 @@ def test_a_note_on_the_whole_draft_is_shown_without_an_empty_quote():
     shown = render.flags(detail)
     assert f"- **{render.plain(note)}**" in shown and "«  »" not in shown, shown
     assert "source ancienne — « Oui \\[1\\]\\. »" in shown, shown
+
+
+@pytest.mark.parametrize("abstained, reason, shown", [
+    (False, "réponse partielle : aucune phrase des sources ne donne ce chiffre",
+     "Décision de la rédaction : réponse partielle"),
+    (True, "preuves faibles : probabilité de réponse 12 %", "le brouillon s'abstient : preuves faibles"),
+    (False, "réponse : probabilité 97 % <b>que</b>", "Décision de la rédaction : réponse : probabilité 97 %"),
+])
+def test_advisor_sees_the_reason_of_every_outcome(abstained, reason, shown):
+    draft = StoredDraft(1, "Texte [1].", (), (), (), abstained, reason, "extractive", T0)
+    html = _rendered(render.question_header(_detail(draft=draft), T0))
+    assert shown in html and "<b>que" not in html, html
