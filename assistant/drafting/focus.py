@@ -8,7 +8,8 @@ partial ("les sources consultées ne donnent pas ce chiffre").
 
 Detection reads the folded, lower-cased question with general French interrogative patterns
 ("combien", "quel taux", "depuis quand", "peut-on", "c'est quoi"...), never words of particular
-questions. A figure is written in digits or in words ("cinq ans", "dix (10) jours"); numbers the
+questions; a figure the question gives ("les 20 % imposés par AGEC, ça vaut aussi pour... ?")
+does not make it a figure question. A figure is written in digits or in words ("cinq ans", "dix (10) jours"); numbers the
 question itself gives ("300 agents", "en 2020") do not count as the answer.
 
 Example:
@@ -40,11 +41,11 @@ _ASKS = (
              r"quelle date|quelle annee|en quelle annee|date limite|echeance|depuis combien de temps)\b|"
              r"\bquand\s*\?"),
     ("amount", r"\b(?:cout\w*|coute\w*|prix|tarifs?|montant|budget)\b|combien.{0,20}\beuros?\b"),
-    ("share", r"%|\b(?:pourcentage|quelle part|quelle proportion|quel taux|taux|proportion|quota|"
-              r"quelle quantite)\b"),
+    ("share", r"\b(?:quel|combien de|quelle part de) ?%|\b(?:pourcentage|quelle part|quelle proportion|"
+              r"quel taux|taux|proportion|quota|quelle quantite)\b"),
     ("duration", r"\b(?:delais?|duree|combien de temps|tous les combien|valable combien|"
                  r"combien de (?:jours|mois|ans|annees|heures|semaines)|au bout de combien)\b"),
-    ("figure", r"\b(?:combien|chiffres?|chiffrent|chiffre\w*|nombre|seuils?|plafon\w*|limite|voltage|"
+    ("figure", r"\b(?:combien|chiffres?|chiffrent|chiffre\w*|nombre|seuils?|plafon\w*|quelle limite|voltage|"
                r"tension|numero|quelle reference|quelle norme|quelles normes|ordre de grandeur|"
                r"a hauteur de|de combien|quel niveau|quelle note|quelle valeur|valeur max\w*|"
                r"minimum|maximum|mini|maxi)\b"),
@@ -60,7 +61,7 @@ _ASKS = (
              r"exigences|structures|informations)|liste|exemples?|quoi (?:leur )?demander)\b"),
     ("which", r"\bquel(?:le)? (?!est\b|sont\b)"),
     ("yesno", r"^(?:est-ce|est ce|peut-on|puis-je|doit-on|faut-il|y a-t-il|a-t-on|ai-je)\b|"
-              r"\b(?:on peut|je peux|peut-on|le droit|on doit|je dois|doit-on|faut-il|obligatoire|"
+              r"\b(?:on peut|je peux|peut-on|le droit|on doit|je dois|doit-on|faut-il|faut|obligatoire|"
               r"obliges?|autorise\w*|interdit\w*|ou pas|recevable|possible|ca compte|concerne\w*|"
               r"s'applique\w*|ca vaut)\b"),
 )
