@@ -48,3 +48,11 @@ def test_saved_file_is_plain_json(tmp_path):
     path = tmp_path / "a.json"
     save_params(path, "abstention", 1, {"bias": 0.5}, {})
     assert json.loads(path.read_text())["kind"] == "abstention"
+
+
+@pytest.mark.parametrize("kind, command", [("ranker", "guichet tune"), ("abstention", "guichet calibrate")])
+def test_a_bad_file_names_the_command_that_refits_its_kind(tmp_path, kind, command):
+    path = tmp_path / f"{kind}.json"
+    path.write_text(json.dumps({"kind": kind, "format": 1, "params": {}}), encoding="utf-8")
+    with pytest.raises(ConfigError, match=f"refit with '{command}'"):
+        load_params(path, kind, 2)

@@ -36,3 +36,23 @@ class IngestBars:
 
     def embedding(self, done: int, total: int) -> None:
         self._bars.update(self._embed, completed=done, total=total, visible=True)
+
+
+class QuestionBar:
+    """A bar over the questions of a fit on a terminal, nothing otherwise; entering gives the
+    `advance()` callable to call once per question."""
+
+    def __init__(self, total: int, quiet: bool) -> None:
+        self._bars = Progress(transient=True) if wants_bars(quiet) else None
+        self._total = total
+
+    def __enter__(self):
+        if self._bars is None:
+            return lambda: None
+        self._bars.start()
+        task = self._bars.add_task("Questions", total=self._total)
+        return lambda: self._bars.advance(task)
+
+    def __exit__(self, *exc) -> None:
+        if self._bars is not None:
+            self._bars.stop()

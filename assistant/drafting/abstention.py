@@ -152,7 +152,7 @@ class Model:
         unknown = set(model.features) - set(Evidence.names())
         if len(sizes) != 1 or unknown or any(s <= 0 for s in model.scale):
             raise ValueError("abstention parameters do not match this version's features: refit with "
-                             "'guichet tune' or delete the file")
+                             "'guichet calibrate' or delete the file")
         return model
 
 

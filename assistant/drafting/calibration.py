@@ -11,14 +11,12 @@ in-sample. The thresholds:
 - `answer_from`: the lowest that leaves at most `max_answered` of unanswerable questions
   answered (the ones between the thresholds get a partial draft).
 
-From the command line, over the configured index (or one per set, `SET.yaml@HOME`):
+`pool` searches every question of `load_sets` (GUICHET_HOME, QUESTIONS.yaml) once, `calibrate`
+cross-fits them and reports per set (with the evaluation's draft metrics of each question's
+out-of-fold model), `save` writes the parameter file. `guichet calibrate` drives them:
 
-    python -m assistant.drafting.calibration ../shared/evals/dev-questions.yaml \\
-        ../shared/evals/validation-questions.yaml evals/minumeco-paraphrases.yaml \\
-        evals/sample-questions.yaml@/tmp/sample-home --out assistant/drafting/abstention.json
-
-prints the out-of-fold report, per set, with the evaluation's own metrics of drafts made with
-each question's out-of-fold model (`--drafts`), and writes the parameter file.
+    guichet calibrate ../shared/evals/dev-questions.yaml ../shared/evals/validation-questions.yaml \
+        --also-index /tmp/sample-home evals/sample-questions.yaml --drafts
 
 Example:
     >>> import random
@@ -32,9 +30,6 @@ Example:
 
 from __future__ import annotations
 
-import argparse
-import json
-import sys
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, Callable, Sequence
@@ -245,59 +240,9 @@ def collect(questions: Sequence, search: Callable[[str], Sequence[Passage]], rar
     return out
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    """Fit on question sets (each over its own index if `@HOME` is given); print the report."""
-    parser = argparse.ArgumentParser(
-        prog="python -m assistant.drafting.calibration",
-        description="Fit the abstention model on pooled question sets and report it out of fold.",
-        epilog="example: python -m assistant.drafting.calibration ../shared/evals/validation-questions.yaml "
-               "evals/sample-questions.yaml@/tmp/sample-home --drafts --out assistant/drafting/abstention.json")
-    parser.add_argument("sets", nargs="+", metavar="QUESTIONS.yaml[@HOME]",
-                        help="question sets (FORMAT.md); @HOME = the data directory of that set's index")
-    parser.add_argument("--out", type=Path, help="parameter file to write (default: none)")
-    parser.add_argument("--drafts", action="store_true",
-                        help="also draft every question with its out-of-fold model and report the "
-                             "evaluation's metrics per set")
-    parser.add_argument("--folds", type=int, default=FOLDS)
-    parser.add_argument("--max-false-abstention", type=float, default=MAX_FALSE_ABSTENTION)
-    parser.add_argument("--max-answered", type=float, default=MAX_ANSWERED)
-    parser.add_argument("--details", action="store_true", help="keep the per-question records in the report")
-    args = parser.parse_args(argv)
-    from assistant.errors import GuichetError
-
-    try:
-        pooled = _pool(args.sets)
-        fit = cross_fit([p.evidence for p in pooled], [p.question.answerable for p in pooled],
-                        [p.group for p in pooled], k=args.folds,
-                        max_false_abstention=args.max_false_abstention, max_answered=args.max_answered)
-    except (GuichetError, ValueError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 1
-    labels = [p.question.answerable for p in pooled]
-    names = [p.set for p in pooled]
-    out = report(fit, labels, names, k=args.folds, max_false_abstention=args.max_false_abstention,
-                 max_answered=args.max_answered)
-    if args.drafts:
-        for name, metrics in _oof_drafts(pooled, fit).items():
-            out["sets"][name]["drafts"] = metrics
-    if args.out:
-        from assistant.params import save_params
-
-        fitted = {key: value for key, value in out.items() if key != "questions"}
-        save_params(args.out, KIND, FORMAT, fit.model.to_params(), fitted)
-    if args.details:
-        out["questions"] = [{"set": p.set, "id": p.question.id, "answerable": p.question.answerable,
-                             **asdict(p.evidence), **r} for p, r in zip(pooled, out["questions"])]
-    else:
-        out.pop("questions")
-    json.dump(out, sys.stdout, indent=1, ensure_ascii=False)
-    print()
-    return 0
-
-
 @dataclass(frozen=True)
-class _Pooled:
-    """One question of a pooled set, with what was retrieved for it."""
+class Pooled:
+    """One question of a pooled set, with what was retrieved for it and its fold group."""
 
     set: str
     question: Any
@@ -307,30 +252,75 @@ class _Pooled:
     evidence: Evidence
 
 
-def _pool(specs: Sequence[str]) -> list[_Pooled]:
-    """Every question of every set, searched over its set's index."""
+def load_sets(sets: Sequence[tuple[Path, Path]]) -> list[tuple[Path, Path, Any]]:
+    """`(home, path, QuestionSet)` of each `(GUICHET_HOME, QUESTIONS.yaml)` pair.
+
+    Raises:
+        GuichetError: a set that does not load, or two sets with one file name (the report is
+            per set name), in one line.
+    """
+    from assistant.errors import ConfigError
+    from assistant.evaluation.questions import load_question_set
+
+    names = [Path(path).name for _, path in sets]
+    if len(set(names)) != len(names):
+        raise ConfigError(f"two question sets share the name {max(names, key=names.count)!r}: rename one")
+    return [(Path(home), Path(path), load_question_set(Path(path))) for home, path in sets]
+
+
+def pool(sets: Sequence[tuple[Path, Path, Any]], progress: Callable[[], None] | None = None) -> list[Pooled]:
+    """Every question of `load_sets(...)`, searched once over its set's index."""
     from assistant.config import get_settings
     from assistant.evaluation.folds import question_group
-    from assistant.evaluation.questions import load_question_set
     from assistant.pipeline import open_assistant
 
     assistants: dict[str, Any] = {}
     pooled = []
-    for spec in specs:
-        path, _, home = spec.partition("@")
-        settings = get_settings(home=Path(home)) if home else get_settings()
-        key = str(Path(settings.home).resolve())
-        assistant = assistants.setdefault(key, open_assistant(settings))
-        qset = load_question_set(Path(path))
+    for home, path, qset in sets:
+        key = str(home.resolve())
+        if key not in assistants:
+            assistants[key] = open_assistant(get_settings(home=home))
+        assistant = assistants[key]
         for question in qset.questions:
             passages = list(assistant.search(question.question))
-            pooled.append(_Pooled(Path(path).name, question, assistant, passages,
-                                  question_group(question, key),
-                                  evidence(passages, question.question, assistant.term_rarity)))
+            pooled.append(Pooled(path.name, question, assistant, passages, question_group(question, key),
+                                 evidence(passages, question.question, assistant.term_rarity)))
+            if progress is not None:
+                progress()
     return pooled
 
 
-def _oof_drafts(pooled, fit: CrossFit) -> dict[str, dict[str, Any]]:
+def calibrate(pooled: Sequence[Pooled], *, k: int = FOLDS, max_false_abstention: float = MAX_FALSE_ABSTENTION,
+              max_answered: float = MAX_ANSWERED, drafts: bool = False) -> tuple[CrossFit, dict[str, Any]]:
+    """Cross-fit the pooled questions; the out-of-fold report, per set (with the evaluation's
+    draft metrics of each question's out-of-fold model when `drafts`), per question last.
+
+    Raises:
+        ValueError: labels of one kind only, or fewer source documents than folds.
+    """
+    labels = [p.question.answerable for p in pooled]
+    fit = cross_fit([p.evidence for p in pooled], labels, [p.group for p in pooled], k=k,
+                    max_false_abstention=max_false_abstention, max_answered=max_answered)
+    out = report(fit, labels, [p.set for p in pooled], k=k, max_false_abstention=max_false_abstention,
+                 max_answered=max_answered)
+    if drafts:
+        for name, metrics in oof_drafts(pooled, fit).items():
+            out["sets"][name]["drafts"] = metrics
+    out["questions"] = [{"set": p.set, "id": p.question.id, "answerable": p.question.answerable,
+                         **asdict(p.evidence), **r} for p, r in zip(pooled, out["questions"])]
+    return fit, out
+
+
+def save(path: Path, fit: CrossFit, out: dict[str, Any]) -> None:
+    """Write the final model's parameter file, with the out-of-fold report (without per-question
+    records) as how it was fitted."""
+    from assistant.params import save_params
+
+    save_params(path, KIND, FORMAT, fit.model.to_params(),
+                {key: value for key, value in out.items() if key != "questions"})
+
+
+def oof_drafts(pooled: Sequence[Pooled], fit: CrossFit) -> dict[str, dict[str, Any]]:
     """Per set, the evaluation's metrics of drafts made with each question's out-of-fold model."""
     import time
 
@@ -348,6 +338,3 @@ def _oof_drafts(pooled, fit: CrossFit) -> dict[str, dict[str, Any]]:
             draft_ms=(time.perf_counter() - start) * 1000))
     return {name: summarize(records) for name, records in details.items()}
 
-
-if __name__ == "__main__":
-    raise SystemExit(main())

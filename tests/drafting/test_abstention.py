@@ -12,7 +12,7 @@ import pytest
 
 from assistant.drafting import texts
 from assistant.drafting.abstention import (SHIPPED, Evidence, Model, decide, evidence, load_model)
-from assistant.drafting.calibration import collect, cross_fit, fit_abstention, main
+from assistant.drafting.calibration import collect, cross_fit, fit_abstention
 from assistant.drafting.extractive import ExtractiveGenerator
 from assistant.errors import ConfigError
 from assistant.evaluation.drafts import citations_valid
@@ -215,14 +215,6 @@ def test_collect_uses_the_search_function():
     questions = [SimpleNamespace(question=ON_TOPIC), SimpleNamespace(question=OFF_TOPIC)]
     found = collect(questions, lambda q: passages(FAQ, DON))
     assert found[0][1].coverage_passage > found[1][1].coverage_passage and len(found[0][0]) == 2, found
-
-
-def test_command_line_fails_in_one_line_on_a_bad_set(tmp_path, capsys):
-    bad = tmp_path / "bad.yaml"
-    bad.write_text("version: 1\nquestions: 3\n", encoding="utf-8")
-    assert main([str(bad)]) == 1
-    err = capsys.readouterr().err
-    assert err.startswith("error: ") and err.count("\n") == 1, err
 
 
 def test_passage_records_of_an_abstention_are_kept():
