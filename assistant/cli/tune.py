@@ -78,6 +78,7 @@ def tune(questions: tuple[Path, ...], also: tuple[tuple[Path, Path], ...], folds
 
 
 def _run(settings, pairs, folds: int, l2: float, quiet: bool):
+    from assistant.cli.progress import QuestionBar
     from assistant.evaluation.questions import load_question_set
     from assistant.evaluation.tuning import collect, tune as fit_pool
     from assistant.pipeline import Assistant
@@ -94,7 +95,7 @@ def _run(settings, pairs, folds: int, l2: float, quiet: bool):
         pass  # no usable parameters yet: the report has no "before" column
     pool = []
     total = sum(len(qset.questions) for _, _, qset in sets)
-    with _bar(total, quiet) as advance:
+    with QuestionBar(total, quiet) as advance:
         for home, path, qset in sets:
             # the first stage needs no ranker: collect with the fusion alone
             assistant = Assistant(settings.model_copy(update={"home": home, "ranker": "fusion"}))
@@ -107,29 +108,6 @@ def _run(settings, pairs, folds: int, l2: float, quiet: bool):
         return fit_pool(pool, folds=folds, l2=l2, current=current)
     except ValueError as exc:
         raise GuichetError(f"cannot fit the ranker: {exc}") from None
-
-
-class _bar:
-    """A progress bar over the questions on a terminal, nothing otherwise."""
-
-    def __init__(self, total: int, quiet: bool) -> None:
-        from assistant.cli.progress import wants_bars
-
-        self.total, self.enabled, self._progress = total, wants_bars(quiet), None
-
-    def __enter__(self):
-        if not self.enabled:
-            return lambda: None
-        from rich.progress import Progress
-
-        self._progress = Progress(transient=True)
-        self._progress.start()
-        task = self._progress.add_task("Questions", total=self.total)
-        return lambda: self._progress.advance(task)
-
-    def __exit__(self, *exc) -> None:
-        if self._progress is not None:
-            self._progress.stop()
 
 
 def _print(result) -> None:
