@@ -58,22 +58,15 @@ def calibrate(questions: tuple[Path, ...], also: tuple[tuple[Path, Path], ...], 
       guichet calibrate evals/from-the-desk.yaml --drafts --json
       guichet calibrate --reset
     """
-    from assistant.drafting.abstention import OWN_FILE
+    from assistant.cli.fitted import reset_or_require_sets
     from assistant.cli.progress import QuestionBar
+    from assistant.drafting.abstention import OWN_FILE
     from assistant.drafting.calibration import calibrate as fit_pool, load_sets, pool, save
 
     settings = get_settings()
     own = settings.home / OWN_FILE
-    if reset:
-        if questions or also:
-            raise click.UsageError("--reset takes no question set")
-        existed = own.exists()
-        own.unlink(missing_ok=True)
-        click.echo(f"Removed {own}: drafts use the shipped abstention model." if existed
-                   else f"No {own}: drafts already use the shipped abstention model.")
+    if reset_or_require_sets(own, reset, questions + also, "drafts"):
         return
-    if not questions and not also:
-        raise click.UsageError("give at least one QUESTIONS.yaml (or --reset)")
     sets = load_sets([(settings.home, q) for q in questions] + list(also))
     with QuestionBar(sum(len(qset.questions) for _, _, qset in sets), quiet or as_json) as advance:
         pooled = pool(sets, advance)

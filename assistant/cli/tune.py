@@ -51,20 +51,13 @@ def tune(questions: tuple[Path, ...], also: tuple[tuple[Path, Path], ...], folds
       guichet tune evals/dev.yaml --also-index ~/autre-index evals/autre.yaml --dry-run
       guichet tune --reset
     """
+    from assistant.cli.fitted import reset_or_require_sets
     from assistant.retrieval.ranker import TUNED
 
     settings = get_settings()
     tuned = settings.home / TUNED
-    if reset:
-        if questions or also:
-            raise click.UsageError("--reset takes no question set")
-        existed = tuned.exists()
-        tuned.unlink(missing_ok=True)
-        click.echo(f"Removed {tuned}: searches use the shipped parameters." if existed
-                   else f"No {tuned}: searches already use the shipped parameters.")
+    if reset_or_require_sets(tuned, reset, questions + also, "searches"):
         return
-    if not questions and not also:
-        raise click.UsageError("give at least one QUESTIONS.yaml (or --reset)")
     result = _run(settings, [(settings.home, q) for q in questions] + list(also), folds, l2, quiet)
     target = out or tuned
     if not dry_run:

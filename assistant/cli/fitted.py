@@ -1,0 +1,34 @@
+"""What `guichet tune` and `guichet calibrate` share: the desk's own parameter file and --reset."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Sequence
+
+import click
+
+
+def reset_or_require_sets(own: Path, reset: bool, sets: Sequence, model: str) -> bool:
+    """With --reset, delete the desk's parameter file `own` and say so (True: nothing more to
+    do); without, require at least one question set (False: go on and fit).
+
+    Args:
+        own: GUICHET_HOME's parameter file.
+        reset: The --reset flag.
+        sets: The question sets given (with --reset there must be none).
+        model: What the shipped parameters serve, for the message ("searches", "drafts").
+
+    Raises:
+        click.UsageError: --reset with a question set, or no question set without --reset.
+    """
+    if reset:
+        if sets:
+            raise click.UsageError("--reset takes no question set")
+        existed = own.exists()
+        own.unlink(missing_ok=True)
+        click.echo(f"Removed {own}: {model} use the shipped parameters." if existed
+                   else f"No {own}: {model} already use the shipped parameters.")
+        return True
+    if not sets:
+        raise click.UsageError("give at least one QUESTIONS.yaml (or --reset)")
+    return False
