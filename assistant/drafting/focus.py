@@ -72,7 +72,7 @@ _GIVES = {
     "date": re.compile(rf"\b(?:1[89]\d\d|20\d\d)\b|\b{_MONTHS}\b"),
     "amount": re.compile(rf"\d[\d  .,]*\s*(?:k|m|md|millions? d'|milliards? d')?\s*(?:€|euros?\b)|"
                          rf"\b(?:{_NUMBER_WORDS})\s+(?:millions? d'|milliards? d')?euros?\b"),
-    "share": re.compile(rf"\d\s*%|\bpour ?cent\b|\b(?:moitie|tiers|quart)\b|\b\d+ sur \d+\b"),
+    "share": re.compile(r"\d\s*%|\bpour ?cent\b|\b(?:moitie|tiers|quart)\b|\b\d+ sur \d+\b"),
     "duration": re.compile(rf"\b(?:\d+(?:[.,]\d+)?|un|une|{_NUMBER_WORDS})\s*(?:\(\d+\)\s*)?(?:\w+\s)?{_TIME_UNIT}\b"),
     "figure": re.compile(rf"(?<![^\W\d_])\d+(?![^\W\d_])|\b(?:{_NUMBER_WORDS})\b"),
     "ask": re.compile(r"\?\s*[»\"”’')\]]*\s*$"),
