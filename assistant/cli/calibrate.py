@@ -14,17 +14,13 @@ from pathlib import Path
 import click
 
 from assistant.cli import cli
+from assistant.cli.fitted import question_sets, reset_or_require_sets
 from assistant.config import get_settings
 from assistant.errors import GuichetError
 
 
 @cli.command()
-@click.argument("questions", nargs=-1, type=click.Path(dir_okay=False, path_type=Path))
-@click.option("--also-index", "also", nargs=2, multiple=True, metavar="HOME QUESTIONS.yaml",
-              type=click.Path(path_type=Path),
-              help="Pool a question set about another index (its GUICHET_HOME); repeatable.")
-@click.option("--folds", type=click.IntRange(min=2), default=5, show_default=True,
-              help="Cross-validation folds, grouped by source document.")
+@question_sets
 @click.option("--max-false-abstention", type=click.FloatRange(0, 1), default=0.05, show_default=True,
               help="Highest share of answerable questions the fit may abstain on.")
 @click.option("--max-answered", type=click.FloatRange(0, 1), default=0.10, show_default=True,
@@ -58,7 +54,6 @@ def calibrate(questions: tuple[Path, ...], also: tuple[tuple[Path, Path], ...], 
       guichet calibrate evals/from-the-desk.yaml --drafts --json
       guichet calibrate --reset
     """
-    from assistant.cli.fitted import reset_or_require_sets
     from assistant.cli.progress import QuestionBar
     from assistant.drafting.abstention import OWN_FILE
     from assistant.drafting.calibration import calibrate as fit_pool, load_sets, pool, save

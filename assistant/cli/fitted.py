@@ -1,11 +1,26 @@
-"""What `guichet tune` and `guichet calibrate` share: the desk's own parameter file and --reset."""
+"""What `guichet tune` and `guichet calibrate` share: question sets, --reset of the desk's own file."""
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Sequence
+from typing import Callable, Sequence
 
 import click
+
+
+def question_sets(command: Callable) -> Callable:
+    """The arguments and options of a fit's question sets: QUESTIONS.yaml..., --also-index HOME
+    QUESTIONS.yaml (repeatable) and --folds."""
+    for option in reversed((
+        click.argument("questions", nargs=-1, type=click.Path(dir_okay=False, path_type=Path)),
+        click.option("--also-index", "also", nargs=2, multiple=True, metavar="HOME QUESTIONS.yaml",
+                     type=click.Path(path_type=Path),
+                     help="Pool a question set about another index (its GUICHET_HOME); repeatable."),
+        click.option("--folds", type=click.IntRange(min=2), default=5, show_default=True,
+                     help="Cross-validation folds, grouped by source document."),
+    )):
+        command = option(command)
+    return command
 
 
 def reset_or_require_sets(own: Path, reset: bool, sets: Sequence, model: str) -> bool:

@@ -14,6 +14,7 @@ from pathlib import Path
 import click
 
 from assistant.cli import cli
+from assistant.cli.fitted import question_sets, reset_or_require_sets
 from assistant.config import get_settings
 from assistant.errors import ConfigError, GuichetError
 
@@ -21,12 +22,7 @@ _SHOWN = ("hit@1", "hit@5", "mrr@10")
 
 
 @cli.command()
-@click.argument("questions", nargs=-1, type=click.Path(dir_okay=False, path_type=Path))
-@click.option("--also-index", "also", nargs=2, multiple=True, metavar="HOME QUESTIONS.yaml",
-              type=click.Path(path_type=Path),
-              help="Pool a question set about another index (its GUICHET_HOME); repeatable.")
-@click.option("--folds", type=click.IntRange(min=2), default=5, show_default=True,
-              help="Cross-validation folds, grouped by source document.")
+@question_sets
 @click.option("--l2", type=click.FloatRange(min=0, min_open=True), default=1.0, show_default=True,
               help="L2 penalty of the fit.")
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=None,
@@ -51,7 +47,6 @@ def tune(questions: tuple[Path, ...], also: tuple[tuple[Path, Path], ...], folds
       guichet tune evals/dev.yaml --also-index ~/autre-index evals/autre.yaml --dry-run
       guichet tune --reset
     """
-    from assistant.cli.fitted import reset_or_require_sets
     from assistant.retrieval.ranker import TUNED
 
     settings = get_settings()
