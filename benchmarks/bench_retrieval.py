@@ -165,7 +165,7 @@ def add_file(catalog, store, analyzer, path: str, texts: list[str], rng: np.rand
 def bench_scale(n_chunks: int, rounds: int, per_file: int = 100) -> dict:
     from assistant.config import Settings
     from assistant.embeddings.factory import make_embedder
-    from assistant.retrieval.analysis import ANALYZER_VERSION, FrenchAnalyzer
+    from assistant.text.analysis import ANALYZER_VERSION, FrenchAnalyzer
     from assistant.retrieval.filters import Filters
     from assistant.retrieval.hybrid import HybridRetriever
     from assistant.retrieval.lexical import FILE_NAME, LexicalIndex

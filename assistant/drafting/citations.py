@@ -24,7 +24,7 @@ from assistant.drafting import texts
 from assistant.drafting.render import display
 from assistant.drafting.sentences import split_sentences
 from assistant.drafting.terms import sentence_terms
-from assistant.evaluation.normalize import contains, normalize
+from assistant.text.normalize import contains, normalize
 from assistant.records import Chunk, Citation, Flag, Passage
 
 _MARKER = re.compile(r"\[(\d+(?:\s*[-–,;]\s*\d+)*)\]")

@@ -27,7 +27,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from assistant.retrieval.analysis import fold, words
+from assistant.text.analysis import words
+from assistant.text.normalize import fold
 
 _NUMBER_WORDS = (r"deux|trois|quatre|cinq|six|sept|huit|neuf|dix|onze|douze|treize|quatorze|"
                  r"quinze|seize|vingt|trente|quarante|cinquante|soixante|cent|cents|mille|million|"

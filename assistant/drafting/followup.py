@@ -18,7 +18,7 @@ import re
 from typing import Sequence
 
 from assistant.drafting.terms import own_terms
-from assistant.retrieval.analysis import fold
+from assistant.text.normalize import fold
 
 # Openings that only make sense after an earlier question.
 _LEADS = re.compile(

@@ -18,7 +18,7 @@ from typing import Iterable, Sequence
 from assistant.drafting import texts
 from assistant.drafting.dates import date_label, document_date
 from assistant.records import Chunk, Passage
-from assistant.retrieval.analysis import fold
+from assistant.text.normalize import fold
 
 MAX_FURTHER = 3
 

@@ -38,7 +38,7 @@ from assistant.drafting.render import display
 from assistant.drafting.sentences import cut_reason, sentence_spans
 from assistant.drafting.terms import MIN_PREFIX, Rarity, question_terms, sentence_terms
 from assistant.records import Chunk, Passage
-from assistant.retrieval.analysis import fold
+from assistant.text.normalize import fold
 
 MAX_BULLETS = 4
 #: After the first, a sentence is quoted only if its score is at least this share of the best.

@@ -15,7 +15,7 @@ import math
 from functools import lru_cache
 from typing import Callable, Mapping, Sequence
 
-from assistant.retrieval.analysis import FrenchAnalyzer
+from assistant.text.analysis import FrenchAnalyzer
 
 #: `(terms) -> {term: rarity}`: how specific each term is in the indexed corpus, from 0 (in every
 #: chunk) to 1 (in none). Drafting and abstention take it from the lexical index.

@@ -16,7 +16,7 @@ import re
 from assistant.drafting.citations import body_sentences, parse_markers, strip_markers
 from assistant.drafting.sentences import cut_reason
 from assistant.drafting.texts import SOURCES_HEADING
-from assistant.evaluation.normalize import contains, normalize
+from assistant.text.normalize import contains, normalize
 from assistant.records import Citation, Draft, Passage
 
 _BULLET = re.compile(r"^\s*(?:[-*•]|\d{1,2}[.)])\s+(.*\S)\s*$")

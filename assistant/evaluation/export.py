@@ -22,7 +22,8 @@ from typing import Any, Iterable, Mapping
 import yaml
 
 from assistant.errors import QuestionSetError
-from assistant.evaluation.normalize import normalize
+from assistant.text.normalize import normalize
+from assistant.text.stopwords import UNINFORMATIVE
 from assistant.evaluation.questions import FORMAT_VERSION, load_question_set
 
 MIN_WORDS, MAX_WORDS = 3, 12
@@ -30,13 +31,6 @@ MIN_WORDS, MAX_WORDS = 3, 12
 TARGET_WORDS = 8
 _WORD = re.compile(r"\S+")
 _EDGE = ".,;:!?…\"'«»()[]{}“”‘’–—- \t\r\n\u00a0\u202f"
-# Words that say nothing about where a passage comes from (normalised, without accents).
-_STOP = frozenset("""
-a au aux avec ce ces cet cette dans de des du elle en est et il ils la le les leur leurs lui
-mais ne ni nous on ou par pas plus pour qu que qui sa se ses son sont sur ta te tes ton un une
-vos votre vous y etre avoir ont fait faire peut doit aussi tout tous toute toutes comme si
-l d j n s c qu' l' d' the of and to in
-""".split())
 
 
 @dataclass(frozen=True)
@@ -81,7 +75,7 @@ def evidence_span(quote: str) -> str:
 
 def _informativeness(word: str) -> float:
     token = normalize(word).strip(_EDGE)
-    if not token or token in _STOP:
+    if not token or token in UNINFORMATIVE:
         return 0.0
     if any(c.isdigit() for c in token) or "%" in token or "€" in word:
         return 3.0

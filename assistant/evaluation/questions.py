@@ -18,7 +18,7 @@ from typing import Any, Iterable, Mapping
 import yaml
 
 from assistant.errors import QuestionSetError
-from assistant.evaluation.normalize import normalize
+from assistant.text.normalize import normalize
 
 #: The only format version this module reads.
 FORMAT_VERSION = 1

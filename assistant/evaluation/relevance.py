@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from assistant.evaluation.normalize import normalize
+from assistant.text.normalize import normalize
 from assistant.evaluation.questions import Question
 from assistant.records import Chunk, Passage
 

@@ -20,7 +20,7 @@ from assistant.errors import IngestError
 from assistant.ingest.chunking import CHUNKER_VERSION, chunk_document
 from assistant.ingest.loading import SUPPORTED, load_document
 from assistant.records import Chunk
-from assistant.retrieval.analysis import ANALYZER_VERSION, FrenchAnalyzer
+from assistant.text.analysis import ANALYZER_VERSION, FrenchAnalyzer
 from assistant.store.index import KnowledgeIndex
 
 

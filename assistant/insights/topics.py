@@ -41,7 +41,7 @@ from functools import lru_cache
 
 import numpy as np
 
-from assistant.retrieval.analysis import FrenchAnalyzer
+from assistant.text.analysis import FrenchAnalyzer
 
 #: Unmatched questions clustered at most (the similarity matrix is MAX_CLUSTERED² floats).
 MAX_CLUSTERED = 1500

@@ -15,12 +15,11 @@ Example:
 
 from __future__ import annotations
 
-import re
-import unicodedata
 from dataclasses import replace
 from typing import Callable, Sequence
 
 from assistant.records import Chunk, Passage
+from assistant.text.shingles import containment, shingles
 
 #: Containment above which two chunks count as the same text (measured on the shared corpus:
 #: PDF/Markdown pairs of the same text score 0.5-1.0, lower when the PDF cuts its page through
@@ -28,45 +27,6 @@ from assistant.records import Chunk, Passage
 #: stay under 0.3). 0.5 rather than 0.6 raised MRR@10 by 0.025 on the paraphrase set and 0.01
 #: on the sample set, the dev set unchanged.
 THRESHOLD = 0.5
-SHINGLE = 4
-_WORD = re.compile(r"\w+")
-_HYPHEN_BREAK = re.compile(r"(\w)-\s*\n\s*(\w)")
-# Accent folding by table: the evaluation's per-character NFD loop costs ~0.5 ms a chunk, which
-# is too much for 50-100 candidates per search.
-_FOLD = {c: "".join(ch for ch in unicodedata.normalize("NFD", chr(c)) if not unicodedata.combining(ch))
-         for c in range(0xC0, 0x250)}
-
-
-def _words(text: str) -> list[str]:
-    """Words after the evaluation format's normalisation (case, accents, PDF hyphenation)."""
-    text = _HYPHEN_BREAK.sub(r"\1\2", unicodedata.normalize("NFKC", text)).lower().translate(_FOLD)
-    return _WORD.findall(text)
-
-
-def shingles(text: str, size: int = SHINGLE) -> frozenset[tuple[str, ...]]:
-    """Word `size`-grams of the normalised text (a shorter text gives its whole word tuple).
-
-    Example:
-        >>> shingles("Le don, le DON !", size=2) == shingles("le don le don", size=2)
-        True
-    """
-    tokens = _words(text)
-    if len(tokens) < size:
-        return frozenset([tuple(tokens)]) if tokens else frozenset()
-    return frozenset(zip(*(tokens[i:] for i in range(size))))
-
-
-def containment(a: frozenset, b: frozenset) -> float:
-    """Share of the smaller set found in the other one (0.0 when either is empty).
-
-    Example:
-        >>> containment(frozenset({1, 2}), frozenset({1, 2, 3, 4}))
-        1.0
-    """
-    if not a or not b:
-        return 0.0
-    return len(a & b) / min(len(a), len(b))
-
 
 def collapse(passages: Sequence[Passage], threshold: float = THRESHOLD,
              signature: Callable[[Chunk], frozenset] | None = None, limit: int | None = None) -> list[Passage]:

@@ -92,6 +92,6 @@ def split_tags(text: str) -> list[str]:
         >>> split_tags(" Numérique, DEEE ,, ")
         ['numerique', 'deee']
     """
-    from assistant.retrieval.analysis import fold
+    from assistant.text.normalize import fold
 
     return [fold(tag.strip().lower()) for tag in text.split(",") if tag.strip()]

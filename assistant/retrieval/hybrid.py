@@ -17,8 +17,7 @@ import numpy as np
 
 from assistant.errors import ConfigError, IndexMismatch, InvalidQuery
 from assistant.records import Chunk, Passage
-from assistant.retrieval.analysis import ANALYZER_VERSION, FrenchAnalyzer
-from assistant.retrieval.dedup import collapse, shingles
+from assistant.retrieval.dedup import collapse
 from assistant.retrieval.filters import Filters
 from assistant.retrieval.fusion import MODES as FUSION_MODES
 from assistant.retrieval.fusion import fuse, ranks
@@ -27,6 +26,8 @@ from assistant.retrieval.lru import Lru
 from assistant.retrieval.query import asks_figure, asks_share, prepare_question, with_completions
 from assistant.retrieval.ranker import Candidate, LinearRanker, Profile, Query, features, load_ranker, profile
 from assistant.retrieval.rerank import CrossEncoderReranker, make_reranker
+from assistant.text.analysis import ANALYZER_VERSION, FrenchAnalyzer
+from assistant.text.shingles import shingles
 
 MODES = ("hybrid", "lexical", "dense")
 #: When only a post-filter (tags) can restrict the dense list, fetch this many times more.

@@ -25,7 +25,7 @@ from typing import Iterable, Sequence
 import numpy as np
 from scipy import sparse
 
-from assistant.retrieval.analysis import ANALYZER_VERSION
+from assistant.text.analysis import ANALYZER_VERSION
 
 #: Bump when the file layout changes.
 FORMAT_VERSION = 1

@@ -11,7 +11,7 @@ import re
 from typing import Sequence
 
 from assistant.errors import InvalidQuery
-from assistant.retrieval.analysis import fold
+from assistant.text.normalize import fold
 
 #: Longer questions are cut (at a word boundary) to this many characters for retrieval: the
 #: embedder reads at most 512 tokens anyway, and BM25 over a pasted document is only noise.

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from assistant.evaluation.normalize import contains
+from assistant.text.normalize import contains
 
 ROOT = Path(__file__).resolve().parents[2]
 CORPUS = ROOT / "corpus"

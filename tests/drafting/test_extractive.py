@@ -18,7 +18,7 @@ from assistant.drafting.render import display
 from assistant.drafting.selection import MAX_BULLETS, select_sentences
 from assistant.errors import GuichetError
 from assistant.evaluation.drafts import citations_valid
-from assistant.evaluation.normalize import contains
+from assistant.text.normalize import contains
 from assistant.records import Chunk, Passage
 
 from .helpers import md_chunk, paragraph, passages, pdf_chunk

@@ -17,7 +17,7 @@ from assistant.drafting import texts
 from assistant.drafting.citations import body_sentences, parse_markers, strip_markers
 from assistant.drafting.llm import LLMGenerator
 from assistant.evaluation.drafts import citations_valid
-from assistant.evaluation.normalize import normalize
+from assistant.text.normalize import normalize
 
 from .helpers import md_chunk, paragraph, passages
 from .llama_server import LlamaServer, free_port

@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 
 from assistant.errors import InvalidQuery
-from assistant.evaluation.normalize import normalize
+from assistant.text.normalize import normalize
 from assistant.records import Chunk, Citation, Draft, Passage
 
 GUIDE = "/corpus/guide-achats-numeriques-responsables-2021.pdf"

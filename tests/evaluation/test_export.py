@@ -8,7 +8,7 @@ import pytest
 
 from assistant.errors import QuestionSetError
 from assistant.evaluation.export import evidence_span, export_reviewed, reviewed_question
-from assistant.evaluation.normalize import contains
+from assistant.text.normalize import contains
 from assistant.evaluation.questions import load_question_set
 from assistant.evaluation.runner import run_eval
 from assistant.records import Chunk

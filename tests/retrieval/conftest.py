@@ -11,7 +11,7 @@ from assistant.config import Settings
 from assistant.embeddings.factory import make_embedder
 from assistant.embeddings.windows import embed_chunks
 from assistant.records import Chunk, chunk_id
-from assistant.retrieval.analysis import ANALYZER_VERSION, FrenchAnalyzer
+from assistant.text.analysis import ANALYZER_VERSION, FrenchAnalyzer
 from assistant.store.catalog import Catalog
 from assistant.store.chroma import ChromaStore
 

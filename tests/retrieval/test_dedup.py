@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 
 from assistant.records import Chunk, Passage
-from assistant.retrieval.dedup import THRESHOLD, collapse, containment, shingles
+from assistant.retrieval.dedup import THRESHOLD, collapse
+from assistant.text.shingles import containment, shingles
 
 PARAGRAPH = ("En dessous de 5 ans, il est possible de vendre le matériel. Entre 5 et 10 ans, c’est le "
              "don et le transfert aux autres administrations du matériel fonctionnel qu’il faut "

@@ -7,7 +7,7 @@ import pytest
 
 from assistant.records import Chunk
 from assistant.retrieval import lexical
-from assistant.retrieval.analysis import FrenchAnalyzer
+from assistant.text.analysis import FrenchAnalyzer
 from assistant.retrieval.lexical import LexicalIndex
 from assistant.store.catalog import Catalog
 

@@ -26,10 +26,11 @@ Example:
 from __future__ import annotations
 
 import re
-import unicodedata
 from collections import Counter
 from statistics import median
 from typing import Sequence
+
+from assistant.text.normalize import fold
 
 #: (font size in points, height of the baseline on the page, text) of one text run.
 Run = tuple[float, float, str]
@@ -182,5 +183,4 @@ def _is_capitals(text: str) -> bool:
 
 
 def _key(text: str) -> str:
-    folded = "".join(c for c in unicodedata.normalize("NFD", text.lower()) if not unicodedata.combining(c))
-    return " ".join(re.findall(r"\w+", folded))
+    return " ".join(re.findall(r"\w+", fold(text.lower())))

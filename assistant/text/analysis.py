@@ -31,6 +31,8 @@ from typing import Iterable, Mapping, Sequence
 import yaml
 
 from assistant.errors import ConfigError
+from assistant.text.normalize import fold
+from assistant.text.stopwords import STOP_WORDS
 
 #: Bump whenever `analyze` gives other tokens for the same text (the lexical index is rebuilt).
 ANALYZER_VERSION = "2"
@@ -46,21 +48,6 @@ _ELISION = re.compile(r"\b(?:l|d|qu|j|n|s|c|m|t|lorsqu|puisqu|jusqu|quoiqu)'(?=\
 _THOUSANDS = re.compile(r"(?<![\d,.])\d{1,3}(?:[ \u00a0\u202f]\d{3})+(?![\d,]|\.\d)")
 _TOKEN = re.compile(r"\d+(?:[.,]\d+)+|\w+", re.UNICODE)
 
-# Snowball's French list, accents folded, plus words of questions and of informal writing
-# that say nothing about the subject ("ca", "quel", "combien"). Negations stay out: "pas" and
-# "sans" change what a buyer asks.
-STOP_WORDS = frozenset("""
-a ai aie aient aies ait as au aura aurai auraient aurais aurait auras aurez auriez aurions
-aurons auront aux avaient avais avait avec avez aviez avions avons ayant ayez ayons c ce ces
-d dans de des du elle en es est et etaient etais etait etant etiez etions ete etee etees etes
-eu eue eues eurent eus eusse eussent eusses eussiez eussions eut eux eumes eutes furent fus
-fusse fussent fusses fussiez fussions fut fumes futes il ils j je l la le les leur lui m ma
-mais me mes moi mon meme n ne nos notre nous on ont ou par pour qu que qui s sa se sera
-serai seraient serais serait seras serez seriez serions serons seront ses soient sois soit
-sommes son sont soyez soyons suis sur t ta te tes toi ton tu un une vos votre vous y
-ca cela ceci celui celle ceux celles cet cette quel quelle quels quelles quoi lequel laquelle
-lesquels lesquelles dont combien comment pourquoi quand ici voila
-""".split())
 
 _stemmer = None
 _stemmer_lock = threading.Lock()  # a PyStemmer object must not be used by two threads at once
@@ -74,16 +61,6 @@ def _stem_words(words: list[str]) -> list[str]:
 
             _stemmer = Stemmer.Stemmer("french")
         return _stemmer.stemWords(words)
-
-
-def fold(text: str) -> str:
-    """Remove accents (combining marks after NFD decomposition).
-
-    Example:
-        >>> fold("réemploi à l'État")
-        "reemploi a l'Etat"
-    """
-    return "".join(c for c in unicodedata.normalize("NFD", text) if not unicodedata.combining(c))
 
 
 def words(text: str) -> list[str]:

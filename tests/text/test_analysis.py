@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from assistant.errors import ConfigError
-from assistant.retrieval.analysis import (EXPANSION_WEIGHT, STOP_WORDS,
-                                          FrenchAnalyzer, expand, fold, words)
+from assistant.text.analysis import EXPANSION_WEIGHT, STOP_WORDS, FrenchAnalyzer, expand, words
+from assistant.text.normalize import fold
 
 
 @pytest.fixture(scope="module")
