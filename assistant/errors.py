@@ -3,6 +3,22 @@
 The CLI and the UI turn these into one clear line, never a traceback.
 """
 
+import re
+
+_UNPRINTABLE = re.compile(r"[\x00-\x1f\x7f\x85\u2028\u2029]")
+
+
+def printable(text: object) -> str:
+    """Text with its control characters escaped, so that it stays on one line.
+
+    A file name may hold a newline; shown in a message, it must not break the line.
+
+    Example:
+        >>> printable("rapport\\nfinal.pdf")
+        'rapport\\\\nfinal.pdf'
+    """
+    return _UNPRINTABLE.sub(lambda match: match.group().encode("unicode_escape").decode("ascii"), str(text))
+
 
 class GuichetError(Exception):
     """Base class of every error the assistant reports to a user."""
@@ -26,6 +42,10 @@ class UnsupportedFile(IngestError):
 
 class IndexMismatch(GuichetError):
     """The index on disk was built with another embedder or another schema version."""
+
+
+class NewerIndex(IndexMismatch):
+    """The index on disk was written by a newer guichet-vert: upgrade, never rebuild over it."""
 
 
 class QuestionSetError(GuichetError):

@@ -11,7 +11,7 @@ import sys
 
 import click
 
-from assistant.errors import GuichetError
+from assistant.errors import GuichetError, printable
 
 
 class Group(click.Group):
@@ -21,7 +21,7 @@ class Group(click.Group):
         try:
             return super().invoke(ctx)
         except GuichetError as exc:
-            click.echo(f"Error: {exc}", err=True)
+            click.echo(f"Error: {printable(exc)}", err=True)
             sys.exit(2)
 
 

@@ -10,6 +10,7 @@ import click
 
 from assistant.cli import cli
 from assistant.cli.progress import IngestBars, wants_bars
+from assistant.errors import printable
 
 
 @cli.command()
@@ -18,19 +19,25 @@ from assistant.cli.progress import IngestBars, wants_bars
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
 @click.option("--prune/--no-prune", default=None,
               help="Forget files that disappeared from the folders given (default: GUICHET_PRUNE, on).")
+@click.option("--follow-links", is_flag=True,
+              help="Also index what symbolic links inside the folders point to outside them (not by default).")
 @click.option("--rebuild", is_flag=True,
               help="Delete the index and rebuild it from these paths; refused, deleting nothing, while "
                    "another ingestion runs.")
-def ingest(paths: tuple[Path, ...], as_json: bool, quiet: bool, prune: bool | None, rebuild: bool) -> None:
+def ingest(paths: tuple[Path, ...], as_json: bool, quiet: bool, prune: bool | None, follow_links: bool,
+           rebuild: bool) -> None:
     """Index PDF, Markdown, HTML, text and Word files and past answers (YAML, JSON, CSV).
 
     Unchanged files are skipped, changed files replace their chunks, and a bad file is
-    reported without stopping the others. Exit code 1 if any file failed.
+    reported without stopping the others. Exit code 1 if any file failed. A symbolic link
+    inside a folder that points out of the folders given is reported, not followed, unless
+    --follow-links.
 
     \b
     Examples:
       guichet ingest corpus/
       guichet ingest guides/achat-durable.pdf reponses.yaml --json
+      guichet ingest ~/partage/guides --follow-links
       GUICHET_EMBEDDER=minilm guichet ingest --rebuild corpus/
     """
     from assistant.config import get_settings
@@ -43,7 +50,7 @@ def ingest(paths: tuple[Path, ...], as_json: bool, quiet: bool, prune: bool | No
         index = KnowledgeIndex(settings)
         bars = IngestBars() if wants_bars(quiet or as_json) else None
         with bars or nullcontext():
-            report = Ingestor(index, progress=bars).ingest(list(paths), prune=prune)
+            report = Ingestor(index, progress=bars).ingest(list(paths), prune=prune, follow_links=follow_links)
     if as_json:
         click.echo(json.dumps(report.as_json(), ensure_ascii=False))
     else:
@@ -51,7 +58,7 @@ def ingest(paths: tuple[Path, ...], as_json: bool, quiet: bool, prune: bool | No
                    f"{report.unchanged} unchanged, {report.removed} removed, "
                    f"{len(report.failed)} failed, {len(report.skipped)} skipped.")
         for path in report.skipped:
-            click.echo(f"  skipped {path}: unsupported type")
+            click.echo(f"  skipped {printable(path)}: unsupported type")
         for path, error in report.failed:
-            click.echo(f"  FAILED {path}: {error}", err=True)
+            click.echo(f"  FAILED {printable(path)}: {printable(error)}", err=True)
     raise SystemExit(1 if report.failed else 0)

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Callable
 
 from assistant.config import Settings
-from assistant.errors import IngestError, UnsupportedFile
+from assistant.errors import IngestError, UnsupportedFile, printable
 from assistant.ingest.loaders.common import describe
 from assistant.ingest.loaders.isolation import ChildError, run_with_time_limit
 from assistant.records import Document
@@ -91,7 +91,7 @@ def _check_readable(path: Path) -> int:
         info = path.stat()
     except FileNotFoundError:
         if path.is_symlink():
-            raise IngestError(f"broken symbolic link to '{os.readlink(path)}'") from None
+            raise IngestError(f"broken symbolic link to '{printable(os.readlink(path))}'") from None
         raise IngestError("file not found") from None
     except OSError as exc:
         raise IngestError(f"cannot read file: {exc.strerror or describe(exc)}") from None

@@ -8,15 +8,16 @@ run completes; `sync` removes vectors that no catalog chunk owns and re-embeds m
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Iterable, Protocol, Sequence
 
 from assistant.embeddings.windows import embed_chunks
-from assistant.errors import IngestError
+from assistant.errors import IngestError, printable
 from assistant.ingest.chunking import CHUNKER_VERSION, chunk_document
 from assistant.ingest.loading import SUPPORTED, load_document
 from assistant.records import Chunk
@@ -57,31 +58,124 @@ class _Silent:
     def embedding(self, done: int, total: int) -> None: pass
 
 
-def discover(paths: Iterable[Path]) -> tuple[list[Path], list[Path], list[Path], list[tuple[str, str]]]:
-    """Expand the arguments into files to ingest.
+@dataclass
+class Found:
+    """What `discover` found.
 
-    Returns:
-        (files, folders, skipped, missing): supported files (sorted, each once, hidden ones left out),
-        the folders given, files of unsupported types found inside folders, and arguments
-        that do not exist.
+    Attributes:
+        files: (path to read, catalog key) of each supported file, each once, in order. The
+            key is the resolved path, except for a file reached through a followed link out of
+            the folders given: then it is the link's path, so that removing the link prunes it.
+        folders: The folders given, resolved.
+        skipped: Files of unsupported types found inside folders.
+        failed: (path, one-line reason) of arguments that do not exist, symbolic link loops,
+            links out of the folders that were not followed, folders that cannot be listed.
     """
-    files, folders, skipped, missing = [], [], [], []
+
+    files: list[tuple[Path, str]] = field(default_factory=list)
+    folders: list[Path] = field(default_factory=list)
+    skipped: list[Path] = field(default_factory=list)
+    failed: list[tuple[str, str]] = field(default_factory=list)
+
+
+def discover(paths: Iterable[Path], follow_links: bool = False) -> Found:
+    """Expand the arguments into files to ingest (hidden files and folders left out).
+
+    A symbolic link inside a folder is followed when it points inside one of the folders
+    given (its target is indexed once); one that points outside them is reported and left
+    alone unless `follow_links`. A file named on the command line is read wherever it points.
+
+    Args:
+        paths: Files and folders, as the user gave them.
+        follow_links: Also follow links that point out of the folders given.
+    """
+    paths = list(paths)
+    found = Found(folders=[p.resolve() for p in paths if p.is_dir()])
+    keys: dict[str, Path] = {}
+
+    def add(path: Path, key: str) -> None:
+        keys.setdefault(key, path)  # a file named twice, or linked from inside, counts once
+
     for path in paths:
         if path.is_dir():
-            folders.append(path.resolve())
-            for root, dirs, names in os.walk(path):
-                dirs[:] = sorted(d for d in dirs if not d.startswith("."))
-                for name in sorted(names):
-                    if name.startswith("."):
-                        continue
-                    child = Path(root) / name
-                    (files if child.suffix.lower() in SUPPORTED else skipped).append(child)
+            _walk(path, path.resolve(), found, add, follow_links, visited=set())
         elif path.exists() or path.is_symlink():
-            files.append(path)
+            try:
+                add(path, str(path.resolve(strict=path.exists())))
+            except (RuntimeError, OSError) as exc:
+                found.failed.append((str(path), _link_problem(path, exc)))
         else:
-            missing.append((str(path), "no such file or folder"))
-    unique = list({f.resolve(): f for f in files}.values())  # a file named twice counts once
-    return unique, folders, skipped, missing
+            found.failed.append((str(path), "no such file or folder"))
+    found.files = [(path, key) for key, path in keys.items()]
+    return found
+
+
+def _walk(folder: Path, key: Path, found: Found, add, follow_links: bool, visited: set) -> None:
+    """List one folder (shown as `folder`, keyed as `key`), depth first, in name order."""
+    try:
+        info = folder.stat()
+        if (info.st_dev, info.st_ino) in visited:
+            found.failed.append((str(folder), "symbolic link loop: this folder is already being read"))
+            return
+        visited = visited | {(info.st_dev, info.st_ino)}
+        entries = sorted(os.scandir(folder), key=lambda entry: entry.name)
+    except OSError as exc:
+        found.failed.append((str(folder), f"cannot read folder: {exc.strerror or exc}"))
+        return
+    for entry in entries:
+        if entry.name.startswith("."):
+            continue
+        path, child_key = folder / entry.name, key / entry.name
+        supported = Path(entry.name).suffix.lower() in SUPPORTED
+        if not entry.is_symlink():
+            if entry.is_dir(follow_symlinks=False):
+                _walk(path, child_key, found, add, follow_links, visited)
+            elif supported:
+                add(path, str(child_key))
+            else:
+                found.skipped.append(path)
+            continue
+        try:
+            target = path.resolve(strict=True)
+        except (RuntimeError, OSError) as exc:
+            if supported or _is_loop(exc):
+                found.failed.append((str(path), _link_problem(path, exc)))
+            else:
+                found.skipped.append(path)
+            continue
+        inside = any(target.is_relative_to(root) for root in found.folders)
+        if target.is_dir():
+            if inside:
+                continue  # read through its real path, inside the folders given
+            if follow_links:
+                _walk(path, child_key, found, add, follow_links, visited)
+            else:
+                found.failed.append((str(path), _outside("folder", target)))
+        elif not supported:
+            found.skipped.append(path)
+        elif inside:
+            add(path, str(target))
+        elif follow_links:
+            add(path, str(child_key))
+        else:
+            found.failed.append((str(path), _outside("file", target)))
+
+
+def _is_loop(exc: BaseException) -> bool:
+    return isinstance(exc, RuntimeError) or getattr(exc, "errno", None) == errno.ELOOP
+
+
+def _link_problem(path: Path, exc: BaseException) -> str:
+    if _is_loop(exc):
+        return "symbolic link loop: it points back to itself, nothing to read"
+    if isinstance(exc, FileNotFoundError) and path.is_symlink():
+        return f"broken symbolic link to '{printable(os.readlink(path))}'"
+    return f"cannot read file: {getattr(exc, 'strerror', None) or exc}"
+
+
+def _outside(kind: str, target: Path) -> str:
+    return (f"symbolic link to a {kind} outside the folders given ({printable(target)}): not followed; "
+            "name it on the command line, or use --follow-links")
 
 
 def sha256_of(path: Path) -> str:
@@ -111,20 +205,29 @@ class Ingestor:
         self.progress = progress or _Silent()
         self.analyzer = FrenchAnalyzer(self.settings.synonyms_file)
 
-    def ingest(self, paths: Sequence[Path], prune: bool | None = None) -> IngestReport:
-        """Ingest files and folders; a bad file is reported and never stops the others."""
+    def ingest(self, paths: Sequence[Path], prune: bool | None = None,
+               follow_links: bool = False) -> IngestReport:
+        """Ingest files and folders; a bad file is reported and never stops the others.
+
+        Args:
+            paths: Files and folders.
+            prune: Forget indexed files that are gone from the folders given (default: settings).
+            follow_links: Follow symbolic links that point out of the folders given.
+        """
         prune = self.settings.prune if prune is None else prune
         report = IngestReport()
-        files, folders, report.skipped, report.failed = discover(paths)
+        found = discover(paths, follow_links=follow_links)
+        report.skipped, report.failed = [str(p) for p in found.skipped], list(found.failed)
+        files, folders = found.files, found.folders
         chunking = f"{CHUNKER_VERSION}:{self.settings.chunk_size}:{self.settings.chunk_overlap}"
         with self.index.writer():
             self.sync()
             rechunk = self.index.catalog.get_meta("chunking") not in (None, chunking)
             known = {} if rechunk else self.index.catalog.files()  # read once, not once per file
-            present = {str(f.resolve()) for f in files}
+            present = {key for _, key in files}
             self.progress.start(len(files))
-            for path in files:
-                self._ingest_file(path, report, known.get(str(path.resolve())))
+            for path, key in files:
+                self._ingest_file(path, key, report, known.get(key))
                 self.progress.file_done(str(path))
             if prune:
                 self._prune(folders, present, report)
@@ -146,10 +249,9 @@ class Ingestor:
         if missing:
             self._store_vectors(list(catalog.get_chunks(missing).values()))
 
-    def _ingest_file(self, path: Path, report: IngestReport, indexed_digest: str | None) -> None:
-        """Index one file unless its content hash equals `indexed_digest` (None: not indexed, or
-        to be re-chunked)."""
-        source = str(path.resolve())
+    def _ingest_file(self, path: Path, source: str, report: IngestReport, indexed_digest: str | None) -> None:
+        """Index one file, under the catalog key `source`, unless its content hash equals
+        `indexed_digest` (None: not indexed, or to be re-chunked)."""
         try:
             digest = sha256_of(path)
         except OSError as exc:
@@ -163,6 +265,7 @@ class Ingestor:
         except IngestError as exc:
             report.failed.append((str(path), str(exc)))
             return
+        documents = [doc if doc.source == source else replace(doc, source=source) for doc in documents]
         chunks = list({c.id: c for doc in documents
                        for c in chunk_document(doc, self.settings.chunk_size,
                                                self.settings.chunk_overlap)}.values())

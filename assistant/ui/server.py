@@ -38,6 +38,7 @@ from fastapi import FastAPI, Request
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse, Response
 
+from assistant.errors import printable
 from assistant.insights.exports import groups_csv
 from assistant.insights.indicators import DEFAULT_PERIOD, PERIODS
 from assistant.review.limits import Limits
@@ -206,7 +207,7 @@ def first_start(desk: Desk, paths: Sequence[Path], out=None):
     print(f"Index prêt : {report.files} fichier(s), {report.chunks} passage(s), {len(report.failed)} échec(s).",
           file=out, flush=True)
     for path, error in report.failed:
-        print(f"  ÉCHEC {path} : {error}", file=out)
+        print(f"  ÉCHEC {printable(path)} : {printable(error)}", file=out)
     return report
 
 

@@ -2,6 +2,7 @@
 
 import json
 import shutil
+from pathlib import Path
 
 import pytest
 
@@ -139,3 +140,22 @@ def test_a_file_named_twice_is_ingested_once(folder):
     index = KnowledgeIndex(get_settings())
     report = Ingestor(index).ingest([folder, folder / SMALL[0]])
     assert report.files == 3 and report.unchanged == 0, report.as_json()
+
+
+def test_a_file_name_with_a_newline_keeps_its_error_on_one_line(folder):
+    from click.testing import CliRunner
+
+    from assistant.cli import cli
+    from assistant.cli import commands  # noqa: F401
+
+    (folder / "rapport\nfinal.pdf").write_bytes(b"")
+    (folder / "fausse\rligne.md").write_bytes(b"\x00\x01binaire")
+    result = CliRunner().invoke(cli, ["ingest", str(folder)])
+    assert result.exit_code == 1, result.output
+    failed = result.stderr.splitlines()
+    assert len(failed) == 2, f"one line per failed file: {result.stderr!r}"
+    assert failed[0].startswith("  FAILED ") and failed[0].endswith("fausse\\rligne.md: binary file, not text"), failed
+    assert failed[1].startswith("  FAILED ") and failed[1].endswith("rapport\\nfinal.pdf: empty file (0 bytes)"), failed
+    payload = json.loads(CliRunner().invoke(cli, ["ingest", str(folder), "--json"]).output)
+    assert sorted(Path(f["path"]).name for f in payload["failed"]) == ["fausse\rligne.md", "rapport\nfinal.pdf"], \
+        "JSON keeps the real names (escaped by JSON itself)"
