@@ -135,13 +135,13 @@ def test_empty_answers_list_gives_no_document(tmp_path, settings):
         (
             "manque.yaml",
             "answers:\n  - question: Q1 ?\n    answer: R1.\n  - question: Q2 ?\n  - question: Q3 ?\n    answer: R3\n",
-            ("record 2: missing 'answer'",),
+            ("record 2 (line 4): missing 'answer'",),
         ),
-        ("vide.yaml", "answers:\n  - question: '  '\n    answer: R.\n", ("record 1: missing 'question'",)),
+        ("vide.yaml", "answers:\n  - question: '  '\n    answer: R.\n", ("record 1 (line 2): missing 'question'",)),
         ("type.yaml", "answers:\n  - question: [a, b]\n    answer: R.\n", ("record 1", "'question' must be text")),
         ("scalaire.yaml", "answers:\n  - juste une phrase\n", ("record 1", "expected a mapping")),
         ("liste.yaml", "answers: {question: Q}\n", ("'answers' must be a list",)),
-        ("ressource.yaml", "resources:\n  - name: X\n", ("record 1: missing 'offers'",)),
+        ("ressource.yaml", "resources:\n  - name: X\n", ("record 1 (line 2): missing 'offers'",)),
         (
             "double.yaml",
             "- {id: a, question: Q1, answer: R1}\n- {id: a, question: Q2, answer: R2}\n",
@@ -177,3 +177,82 @@ def test_yaml_or_json_of_another_shape_is_unsupported(tmp_path, settings, assert
     assert assert_one_line(exc) == (
         f"{kind} file is neither past answers nor resources: expected a top-level 'answers' or 'resources' list"
     )
+
+
+GOOD_AND_BAD = """\
+answers:
+  - id: ok-1
+    question: Puis-je exiger un label ?
+    answer: Oui, avec des équivalents.
+    date: 2025-02-14
+  - id: bool
+    question: Le réemploi compte-t-il ?
+    answer: true
+  - id: ok-2
+    question: Quel seuil ?
+    answer: 40 000 € HT.
+  - id: date
+    question: Depuis quand ?
+    answer: Depuis le décret.
+    date: 2026-13-45
+"""
+
+
+def test_wrong_types_and_impossible_dates_are_errors_with_their_lines(tmp_path, settings, assert_one_line):
+    path = tmp_path / "reponses.yaml"
+    path.write_text(GOOD_AND_BAD, encoding="utf-8")
+    with pytest.raises(IngestError) as exc:
+        load_document(path, settings)
+    message = assert_one_line(exc)
+    assert message.startswith("record 2 (line 6): 'answer' must be text, got the boolean true"), message
+    assert "put the text in quotes" in message, "say how to write it"
+    assert message.endswith("1 more bad record(s): record 4 (line 12)"), f"every bad record is named: {message}"
+
+    path.write_text(GOOD_AND_BAD.replace("answer: true", "answer: 'true'"), encoding="utf-8")
+    with pytest.raises(IngestError) as exc:
+        load_document(path, settings)
+    assert assert_one_line(exc) == "record 4 (line 12): 'date' is not a valid date ('2026-13-45'): write YYYY-MM-DD"
+
+    path.write_text(GOOD_AND_BAD.replace("answer: true", "answer: 'true'").replace("2026-13-45", "28/11/2026"),
+                    encoding="utf-8")
+    documents = load_document(path, settings)
+    assert [d.metadata["answer_id"] for d in documents] == ["ok-1", "bool", "ok-2", "date"]
+    assert documents[1].sections[0].text.endswith("Réponse : true"), "a quoted 'true' is text"
+    assert documents[3].metadata["date"] == "2026-11-28", "a French DD/MM/YYYY date is read and kept as ISO"
+
+
+@pytest.mark.parametrize(
+    ("line", "words"),
+    [
+        ("    answer: 42\n", ("'answer' must be text, got the number 42",)),
+        ("    answer: R.\n    date: hier\n", ("'date' is not a valid date ('hier')",)),
+        ("    answer: R.\n    date: [2025]\n", ("'date' must be a date",)),
+        ("    answer: R.\n    tags: [ok, {a: 1}]\n", ("'tags' must be text or a list of texts, got a mapping",)),
+        ("    answer: R.\n    sources: [yes]\n", ("'sources' must be text or a list of texts, got the boolean true",)),
+    ],
+)
+def test_each_field_type_is_checked(tmp_path, settings, assert_one_line, line, words):
+    path = tmp_path / "r.yaml"
+    path.write_text("answers:\n  - question: Q ?\n" + line, encoding="utf-8")
+    with pytest.raises(IngestError) as exc:
+        load_document(path, settings)
+    assert_one_line(exc, "record 1 (line 2)", *words)
+
+
+def test_a_bad_record_keeps_what_was_indexed_of_the_file(tmp_path):
+    from assistant.config import get_settings
+    from assistant.ingest.pipeline import Ingestor
+    from assistant.store.index import KnowledgeIndex
+
+    path = tmp_path / "docs" / "reponses.yaml"
+    path.parent.mkdir()
+    path.write_text(GOOD_AND_BAD.replace("answer: true", "answer: 'true'").replace("2026-13-45", "2026-11-28"),
+                    encoding="utf-8")
+    index = KnowledgeIndex(get_settings())
+    assert Ingestor(index).ingest([path.parent]).files == 1
+    before = index.catalog.all_ids()
+    path.write_text(GOOD_AND_BAD, encoding="utf-8")
+    report = Ingestor(index).ingest([path.parent])
+    ((failed_path, error),) = report.failed
+    assert failed_path == str(path) and "record 2 (line 6)" in error and "record 4 (line 12)" in error, error
+    assert index.catalog.all_ids() == before, "the answers indexed before the bad edit stay searchable"
