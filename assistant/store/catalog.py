@@ -30,7 +30,7 @@ from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.exc import ArgumentError, DatabaseError, NoSuchModuleError, OperationalError
 from sqlalchemy.pool import StaticPool
 
-from assistant.errors import ConfigError, GuichetError, IndexMismatch, MissingDependency
+from assistant.errors import ConfigError, GuichetError, IndexMismatch, MissingDependency, NewerIndex
 from assistant.records import Chunk
 from assistant.sqlite import WRITE, sqlite_engine
 from assistant.store.lock import WriterLock
@@ -134,8 +134,7 @@ class Catalog:
                                 "'guichet ingest --rebuild PATH...'") from None
         version = self.get_meta("schema")
         if version != str(SCHEMA):
-            raise IndexMismatch(f"catalog schema {version} is not {SCHEMA}: "
-                                "run 'guichet ingest --rebuild PATH...'")
+            raise schema_mismatch(f"the catalog at {self.where}", version, SCHEMA)
 
     def _complete(self) -> bool:
         """True when every table exists and the schema, generation and id rows are there."""
@@ -323,6 +322,23 @@ class Catalog:
 
     def close(self) -> None:
         self._engine.dispose()
+
+
+def schema_mismatch(what: str, found: object, expected: int) -> IndexMismatch:
+    """The error for an index of another schema: rebuild an older one, upgrade for a newer one.
+
+    A rebuild would delete an index written by a newer guichet-vert, so that advice is given
+    only for older (or unreadable) schema versions.
+    """
+    try:
+        newer = int(str(found)) > expected
+    except ValueError:
+        newer = False
+    if newer:
+        return NewerIndex(f"{what} was written by a newer guichet-vert (schema {found}, this one reads "
+                          f"{expected}): upgrade guichet-vert (pip install -U guichet-vert)")
+    return IndexMismatch(f"{what} has schema {found}, this guichet-vert reads {expected}: "
+                         "run 'guichet ingest --rebuild PATH...'")
 
 
 @contextmanager

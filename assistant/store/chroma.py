@@ -16,6 +16,7 @@ import numpy as np
 
 from assistant.embeddings.windows import space_mismatch
 from assistant.errors import ConfigError, GuichetError, IndexMismatch
+from assistant.store.catalog import schema_mismatch
 
 COLLECTION = "chunks"
 #: Metadata key of a chunk's packed window vectors (see `pack_windows`).
@@ -59,8 +60,8 @@ class ChromaStore:
     def _check(self, collection) -> None:
         meta = collection.metadata or {}
         if meta.get("schema") != SCHEMA:
-            raise IndexMismatch(f"index schema {meta.get('schema')!r} is not {SCHEMA}: "
-                                "run 'guichet ingest --rebuild PATH...'")
+            where = f"on the Chroma server {self.url}" if self.url else "in GUICHET_HOME"
+            raise schema_mismatch(f"the vector index {where}", meta.get("schema"), SCHEMA)
         if meta.get("embedder") != self.embedder:
             raise IndexMismatch(space_mismatch(str(meta.get("embedder")), self.embedder))
 

@@ -11,7 +11,7 @@ from assistant.config import Settings
 from assistant.embeddings.base import Embedder
 from assistant.embeddings.factory import make_embedder
 from assistant.embeddings.windows import space_mismatch, vector_space
-from assistant.errors import IndexMismatch
+from assistant.errors import IndexMismatch, NewerIndex
 from assistant.store.base import VectorStore
 from assistant.store.catalog import Catalog, ingestion_lock, open_catalog
 
@@ -85,18 +85,31 @@ def open_vector_store(settings: Settings, embedder: str) -> VectorStore:
 def rebuilding(settings: Settings) -> Iterator[None]:
     """Take the ingestion lock, then delete the index; re-ingest inside the block, still locked.
 
-    A rebuild that cannot get the lock changes nothing.
+    A rebuild that cannot get the lock changes nothing, and neither does one that finds an
+    index written by a newer guichet-vert.
 
     Raises:
         GuichetError: another ingestion is running.
+        NewerIndex: the catalog was written by a newer guichet-vert.
 
     Example:
         >>> with rebuilding(settings):                                          # doctest: +SKIP
         ...     Ingestor(KnowledgeIndex(settings)).ingest([Path("corpus")])
     """
     with ingestion_lock(settings):
+        _refuse_newer(settings)
         wipe(settings)
         yield
+
+
+def _refuse_newer(settings: Settings) -> None:
+    """A rebuild never deletes an index written by a newer guichet-vert."""
+    try:
+        open_catalog(settings).close()
+    except NewerIndex as exc:
+        raise NewerIndex(f"{exc}; nothing was deleted (to discard that index anyway, delete it yourself)") from None
+    except IndexMismatch:
+        pass  # an older or damaged catalog is what a rebuild is for
 
 
 def wipe(settings: Settings) -> None:

@@ -90,3 +90,23 @@ def test_rebuild_during_another_ingestion_changes_nothing(folder):
     assert rebuild.returncode == 0, rebuild.stderr
     assert json.loads(rebuild.stdout)["files"] == 4, "with the lock free, the rebuild re-indexes everything"
     assert _snapshot()[1] == chunks, "the rebuilt index holds the same chunks"
+
+
+def test_a_newer_catalog_gets_upgrade_advice_and_a_rebuild_never_deletes_it(folder):
+    import sqlite3
+
+    Ingestor(KnowledgeIndex(get_settings())).ingest([folder])
+    catalog = get_settings().catalog_path
+    with sqlite3.connect(catalog) as conn:
+        conn.execute("UPDATE meta SET value = '2' WHERE key = 'schema'")  # what a newer version would write
+        chunks = conn.execute("SELECT count(*) FROM chunks").fetchone()[0]
+    for args in (["ingest", str(folder), "-q"], ["search", "réemploi"], ["ingest", "--rebuild", str(folder), "-q"]):
+        done = _guichet(*args)
+        assert done.returncode == 2, f"{args}: {done.returncode} {done.stdout} {done.stderr}"
+        (line,) = done.stderr.strip().splitlines()
+        assert "written by a newer guichet-vert (schema 2, this one reads 1)" in line, line
+        assert "upgrade guichet-vert" in line and "run 'guichet ingest --rebuild" not in line, \
+            f"{args}: never advise the rebuild that would destroy a newer index: {line}"
+    assert "nothing was deleted" in line, line
+    with sqlite3.connect(catalog) as conn:
+        assert conn.execute("SELECT count(*) FROM chunks").fetchone()[0] == chunks, "the newer catalog is intact"

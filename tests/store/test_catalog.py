@@ -1,7 +1,7 @@
 
 import pytest
 
-from assistant.errors import IndexMismatch
+from assistant.errors import IndexMismatch, NewerIndex
 from assistant.records import Chunk, chunk_id
 from assistant.store.catalog import Catalog
 
@@ -34,11 +34,21 @@ def test_replacing_a_file_drops_its_old_chunks(tmp_path):
     assert removed == [new[0].id] and catalog.count() == 0
 
 
-def test_other_schema_version_is_refused(tmp_path):
+def test_older_schema_version_is_refused_with_the_rebuild_advice(tmp_path):
+    path = tmp_path / "c.sqlite"
+    Catalog(path).set_meta("schema", "0")
+    with pytest.raises(IndexMismatch, match="has schema 0, this guichet-vert reads 1: run 'guichet ingest --rebuild"):
+        Catalog(path)
+
+
+def test_newer_schema_version_is_refused_with_the_upgrade_advice_never_a_rebuild(tmp_path):
     path = tmp_path / "c.sqlite"
     Catalog(path).set_meta("schema", "99")
-    with pytest.raises(IndexMismatch, match="guichet ingest --rebuild"):
+    with pytest.raises(NewerIndex) as exc:
         Catalog(path)
+    message = str(exc.value)
+    assert "written by a newer guichet-vert (schema 99" in message and "pip install -U guichet-vert" in message
+    assert "--rebuild" not in message, f"a rebuild would destroy the newer index: {message}"
 
 
 def test_a_file_that_is_not_a_catalog_is_refused(tmp_path):
