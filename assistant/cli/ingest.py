@@ -51,6 +51,10 @@ def ingest(paths: tuple[Path, ...], as_json: bool, quiet: bool, prune: bool | No
         bars = IngestBars() if wants_bars(quiet or as_json) else None
         with bars or nullcontext():
             report = Ingestor(index, progress=bars).ingest(list(paths), prune=prune, follow_links=follow_links)
+    if report.repaired:
+        # Said on stderr with --json too: the JSON contract stays as it is.
+        click.echo(f"Repaired the vector store: {report.repaired} vector(s) missing from it were "
+                   "re-embedded from the catalog.", err=True)
     if as_json:
         click.echo(json.dumps(report.as_json(), ensure_ascii=False))
     else:

@@ -1,9 +1,14 @@
 """Incremental, idempotent ingestion of files and folders into the knowledge index.
 
 A file is processed in three steps: load and chunk; embed and store the vectors of chunks the
-vector store does not hold yet; then write the file's row and chunks to the catalog in one
-transaction. A crash or Ctrl-C at any point leaves the previous catalog state, which the next
-run completes; `sync` removes vectors that no catalog chunk owns and re-embeds missing ones.
+vector store does not hold yet, batch by batch; then write the file's row and chunks to the
+catalog in one transaction. A crash, kill -9 or Ctrl-C at any point leaves the previous catalog
+state, which the next run completes. Chunk ids derive from the content, so the batches stored
+before an interruption are found again and not re-embedded when the next run reads that file;
+only at the end of a run are vectors that no catalog chunk owns dropped (so a run that does not
+include the interrupted file drops its partial vectors, which would otherwise linger). At the
+start of a run, catalog chunks whose vectors are missing (a deleted Chroma folder) are
+re-embedded, and the report says so.
 """
 
 from __future__ import annotations
@@ -37,6 +42,8 @@ class IngestReport:
     failed: list[tuple[str, str]] = field(default_factory=list)
     embedded: int = 0
     pages: int = 0
+    repaired: int = 0
+    orphans: int = 0
 
     def as_json(self) -> dict:
         return {"files": self.files, "chunks": self.chunks, "unchanged": self.unchanged,
@@ -221,7 +228,7 @@ class Ingestor:
         files, folders = found.files, found.folders
         chunking = f"{CHUNKER_VERSION}:{self.settings.chunk_size}:{self.settings.chunk_overlap}"
         with self.index.writer():
-            self.sync()
+            report.repaired = self.restore_missing()
             rechunk = self.index.catalog.get_meta("chunking") not in (None, chunking)
             known = {} if rechunk else self.index.catalog.files()  # read once, not once per file
             present = {key for _, key in files}
@@ -233,21 +240,27 @@ class Ingestor:
                 self._prune(folders, present, report)
             if not rechunk or set(self.index.catalog.files()) <= present:
                 self.index.catalog.set_meta("chunking", chunking)
+            report.orphans = self.drop_orphans()
         return report
 
-    def sync(self) -> None:
-        """Make the vector store hold exactly the catalog's chunks (after a crash or an upgrade)."""
-        catalog, vectors = self.index.catalog, self.index.vectors
+    def restore_missing(self) -> int:
+        """Re-analyse after an analyser change, and re-embed catalog chunks the vector store lost.
+
+        Returns:
+            How many vectors were re-embedded.
+        """
+        catalog = self.index.catalog
         if catalog.get_meta("analyzer") != ANALYZER_VERSION:
             catalog.retokenize(self.analyzer.analyze)
             catalog.set_meta("analyzer", ANALYZER_VERSION)
-        wanted, stored = catalog.all_ids(), vectors.all_ids()
-        orphans = sorted(stored - wanted)
-        if orphans:
-            vectors.delete(orphans)
-        missing = sorted(wanted - stored)
-        if missing:
-            self._store_vectors(list(catalog.get_chunks(missing).values()))
+        missing = sorted(catalog.all_ids() - self.index.vectors.all_ids())
+        return self._store_vectors(list(catalog.get_chunks(missing).values())) if missing else 0
+
+    def drop_orphans(self) -> int:
+        """Delete the vectors no catalog chunk owns; returns how many."""
+        orphans = sorted(self.index.vectors.all_ids() - self.index.catalog.all_ids())
+        self.index.vectors.delete(orphans)
+        return len(orphans)
 
     def _ingest_file(self, path: Path, source: str, report: IngestReport, indexed_digest: str | None) -> None:
         """Index one file, under the catalog key `source`, unless its content hash equals
