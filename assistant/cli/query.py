@@ -30,9 +30,14 @@ def draft_json(draft: Draft) -> dict:
 
 def _assistant():
     from assistant.config import get_settings
+    from assistant.errors import printable
     from assistant.pipeline import open_assistant
 
-    return open_assistant(get_settings())
+    assistant = open_assistant(get_settings())
+    problem = assistant.index.health().problem
+    if problem:
+        click.echo(f"Warning: {printable(problem)}", err=True)
+    return assistant
 
 
 @cli.command()

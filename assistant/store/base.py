@@ -38,6 +38,9 @@ class VectorStore(Protocol):
     def all_ids(self) -> set[str]:
         """Every stored chunk id."""
 
+    def count(self) -> int:
+        """How many vectors are stored (cheap: no ids are read)."""
+
     def query(self, vector: np.ndarray, k: int,
               where: Mapping[str, object] | None = None) -> list[tuple[str, float]]:
         """The k nearest chunk ids with their cosine similarity, best first."""

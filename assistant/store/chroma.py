@@ -164,6 +164,9 @@ class ChromaStore:
             found.update(self._run(lambda c: c.get(ids=list(ids[i:i + _BATCH]), include=[]))["ids"])
         return found
 
+    def count(self) -> int:
+        return self._run(lambda c: c.count())
+
     def all_ids(self) -> set[str]:
         found: set[str] = set()
         offset = 0

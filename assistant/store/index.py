@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import shutil
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator
 
@@ -14,6 +15,30 @@ from assistant.embeddings.windows import space_mismatch, vector_space
 from assistant.errors import IndexMismatch, NewerIndex
 from assistant.store.base import VectorStore
 from assistant.store.catalog import Catalog, ingestion_lock, open_catalog
+
+
+@dataclass(frozen=True)
+class IndexHealth:
+    """Whether the vector store holds as many vectors as the catalog has chunks.
+
+    A deleted or damaged Chroma folder leaves search working on keywords alone; nothing else
+    would say so. `guichet ingest` repairs it (and reports the repair).
+    """
+
+    chunks: int
+    vectors: int
+
+    @property
+    def problem(self) -> str | None:
+        """One line saying what is wrong and what to do, or None when both sides agree."""
+        if self.vectors == self.chunks:
+            return None
+        if self.vectors < self.chunks:
+            return (f"the vector store holds {self.vectors} vectors for the catalog's {self.chunks} chunks "
+                    "(deleted or damaged?): search is keyword-only for the others until "
+                    "'guichet ingest PATH...' re-embeds them")
+        return (f"the vector store holds {self.vectors - self.chunks} vector(s) the catalog does not know: "
+                "'guichet ingest PATH...' removes them")
 
 
 class KnowledgeIndex:
@@ -67,6 +92,10 @@ class KnowledgeIndex:
         self.settings.home.mkdir(parents=True, exist_ok=True)
         with self.catalog.writer_lock():
             yield
+
+    def health(self) -> IndexHealth:
+        """Counts of both sides (two cheap queries), to warn when they disagree."""
+        return IndexHealth(chunks=self.catalog.count(), vectors=self.vectors.count())
 
     def close(self) -> None:
         self.catalog.close()

@@ -80,7 +80,9 @@ def add_routes(app: FastAPI, desk: Desk, cookies: SessionCookies) -> None:
 
     @app.get("/sante", include_in_schema=False)
     def health() -> dict[str, Any]:
-        return {"statut": "ok"}
+        # Still 200 when degraded: keyword search works, the process must stay in rotation.
+        problem = desk.assistant.index.health().problem
+        return {"statut": "ok"} if problem is None else {"statut": "dégradé", "index": problem}
 
 
 # ---------------------------------------------------------------------- assembly
@@ -220,6 +222,10 @@ def serve(settings: Any, host: str | None = None, port: int | None = None, corpu
     if ingest:
         first_start(desk, list(corpus) if corpus else sample_corpus())
     desk.warm_up()
+    problem = desk.assistant.index.health().problem
+    if problem:
+        log.warning("index: %s", problem)
+        print(f"Attention, index incomplet : {printable(problem)}", file=sys.stderr, flush=True)
     app = create_app(settings, desk)
     host, port = host or settings.host, port or settings.port
     shown = "127.0.0.1" if host in ("0.0.0.0", "::") else host

@@ -48,6 +48,7 @@ def test_app_py_serves_on_the_configured_host_and_port(index_template, tmp_path)
         else:
             raise AssertionError("app.py did not answer within 90 s")
         assert httpx.get(f"http://127.0.0.1:{port}/", timeout=10).status_code == 200
+        assert httpx.get(f"http://127.0.0.1:{port}/sante", timeout=10).json() == {"statut": "ok"}
     finally:
         process.terminate()
         output = process.communicate(timeout=20)[0]
@@ -71,3 +72,32 @@ def test_app_py_on_an_index_from_an_older_version_says_how_to_rebuild_in_one_lin
     lines = [line for line in result.stderr.splitlines() if line.startswith("Error:")]
     assert len(lines) == 1 and "guichet ingest --rebuild" in lines[0], result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_app_start_and_health_check_say_when_the_vectors_are_lost(index_template, tmp_path):
+    import shutil
+
+    home = copy_index(index_template, tmp_path / "home")
+    shutil.rmtree(home / "chroma")
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("GUICHET_")}
+    env.update(GUICHET_HOME=str(home), GUICHET_PORT=str(port))
+    process = subprocess.Popen([sys.executable, "-m", "assistant", "serve", "--no-ingest"], cwd=ROOT, env=env,
+                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        deadline = time.monotonic() + 90
+        while True:
+            assert process.poll() is None and time.monotonic() < deadline, "the app did not start"
+            try:
+                health = httpx.get(f"http://127.0.0.1:{port}/sante", timeout=2)
+                break
+            except httpx.HTTPError:
+                time.sleep(0.3)
+        assert health.status_code == 200, "keyword search works: the process stays in rotation"
+        body = health.json()
+        assert body["statut"] == "dégradé" and "holds 0 vectors" in body["index"], body
+    finally:
+        process.terminate()
+        output = process.communicate(timeout=20)[0]
+    (line,) = [line for line in output.splitlines() if line.startswith("Attention, index incomplet")]
+    assert "keyword-only" in line and "guichet ingest" in line, line
