@@ -48,6 +48,10 @@ class NewerIndex(IndexMismatch):
     """The index on disk was written by a newer guichet-vert: upgrade, never rebuild over it."""
 
 
+class DiskFull(GuichetError):
+    """The data directory's disk is full; what was written before is intact."""
+
+
 class QuestionSetError(GuichetError):
     """A question set does not follow the evaluation format."""
 

@@ -15,7 +15,7 @@ from assistant.errors import GuichetError, printable
 
 
 class Group(click.Group):
-    """A click group that turns every GuichetError into one clear line and exit code 2."""
+    """A click group that turns every GuichetError, and a full disk, into one clear line and exit code 2."""
 
     def invoke(self, ctx):
         try:
@@ -23,6 +23,26 @@ class Group(click.Group):
         except GuichetError as exc:
             click.echo(f"Error: {printable(exc)}", err=True)
             sys.exit(2)
+        except Exception as exc:
+            # A full disk surfaces as whatever the storage layer raised (Chroma, SQLite): one line.
+            from assistant.diskfull import disk_full, is_disk_full
+
+            home = _home()
+            if not isinstance(exc, click.ClickException) and is_disk_full(exc, home):
+                click.echo(f"Error: {disk_full(home)}", err=True)
+                sys.exit(2)
+            raise
+
+
+def _home():
+    from pathlib import Path
+
+    from assistant.config import get_settings
+
+    try:
+        return get_settings().home
+    except GuichetError:
+        return Path("index")
 
 
 @click.group(cls=Group, context_settings={"help_option_names": ["-h", "--help"]})

@@ -29,6 +29,7 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
+from assistant.diskfull import disk_full, is_disk_full
 from assistant.review.errors import Conflict, DatabaseBusy
 from assistant.sqlite import WRITE, sqlite_engine
 
@@ -108,7 +109,8 @@ def is_locked_error(exc: OperationalError) -> bool:
 def transaction(engine: Engine, write: bool = False) -> Iterator[Session]:
     """One ORM session in one transaction, committed on success, rolled back on error.
 
-    Lock timeouts become `DatabaseBusy` and stale optimistic versions become `Conflict`.
+    Lock timeouts become `DatabaseBusy`, stale optimistic versions `Conflict`, and a full disk
+    `DiskFull` (the transaction is rolled back: nothing of it is kept, nothing before is lost).
 
     Args:
         engine: Engine from `make_engine`.
@@ -125,5 +127,9 @@ def transaction(engine: Engine, write: bool = False) -> Iterator[Session]:
     except OperationalError as exc:
         if engine.dialect.name == "sqlite" and is_locked_error(exc):
             raise DatabaseBusy(_BUSY_MESSAGE) from None
+        if engine.dialect.name == "sqlite" and engine.url.database:
+            home = Path(engine.url.database).parent
+            if is_disk_full(exc, home):
+                raise disk_full(home) from None
         raise
 

@@ -30,6 +30,7 @@ from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.exc import ArgumentError, DatabaseError, NoSuchModuleError, OperationalError
 from sqlalchemy.pool import StaticPool
 
+from assistant.diskfull import disk_full, is_disk_full
 from assistant.errors import ConfigError, GuichetError, IndexMismatch, MissingDependency, NewerIndex
 from assistant.records import Chunk
 from assistant.sqlite import WRITE, sqlite_engine
@@ -130,6 +131,8 @@ class Catalog:
         except DatabaseError as exc:
             if self.dialect != "sqlite":
                 raise
+            if is_disk_full(exc, Path(self.where).parent):  # never advise a rebuild for a full disk
+                raise disk_full(Path(self.where).parent) from None
             raise IndexMismatch(f"{self.where} is not a catalog ({_first_line(exc)}): move it away or run "
                                 "'guichet ingest --rebuild PATH...'") from None
         version = self.get_meta("schema")

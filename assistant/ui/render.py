@@ -20,7 +20,7 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime, timezone
 from zoneinfo import ZoneInfo
 
-from assistant.errors import GuichetError, InvalidQuery
+from assistant.errors import DiskFull, GuichetError, InvalidQuery
 from assistant.records import Citation
 from assistant.review import errors as review_errors
 from assistant.review.views import QuestionDetail, ShownPassage, Source, ThreadMessage, ThreadView
@@ -134,6 +134,8 @@ def french_error(exc: Exception) -> str:
         return f"Action impossible : la question est « {state} »."
     if isinstance(exc, review_errors.DatabaseBusy):
         return "La base est occupée : réessayez dans un instant."
+    if isinstance(exc, DiskFull):
+        return "Le serveur n'a plus de place sur son disque : rien n'a été perdu, réessayez plus tard."
     if isinstance(exc, review_errors.NotFound):
         return "Cette question n'existe pas."
     if isinstance(exc, review_errors.InvalidInput):
