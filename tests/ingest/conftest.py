@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import logging
+import shutil
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -63,6 +64,17 @@ def guide(corpus_dir: Path) -> LoadedGuide:
         logger.setLevel(level)
     assert len(docs) == 1, f"a PDF gives one document, got {len(docs)}"
     return LoadedGuide(doc=docs[0], seconds=seconds, log=tuple(keep.records))
+
+
+@pytest.fixture
+def folder(tmp_path, minumeco) -> Path:
+    """A copy of three small real Markdown guides of ../shared, so the test can change and delete them."""
+    target = tmp_path / "docs"
+    target.mkdir()
+    for name in ("fin-usage--cycle-de-vie.md", "guide-bonnes-pratiques--achat-durable--index.md",
+                 "guide-achats-responsables--fiches-pratiques--logiciels.md"):
+        shutil.copy(minumeco / "md" / name, target / name)
+    return target
 
 
 @pytest.fixture

@@ -15,7 +15,6 @@ from assistant.ingest.pipeline import Ingestor
 from assistant.store.index import KnowledgeIndex
 
 ROOT = Path(__file__).resolve().parents[2]
-SMALL = ["fin-usage--cycle-de-vie.md", "guide-bonnes-pratiques--achat-durable--index.md"]
 
 
 def _guichet(*args: str) -> subprocess.CompletedProcess:
@@ -23,11 +22,7 @@ def _guichet(*args: str) -> subprocess.CompletedProcess:
                           timeout=300, cwd=ROOT)
 
 
-def test_deleted_chroma_folder_is_warned_in_search_and_repaired_by_ingest(tmp_path, minumeco):
-    folder = tmp_path / "docs"
-    folder.mkdir()
-    for name in SMALL:
-        shutil.copy(minumeco / "md" / name, folder / name)
+def test_deleted_chroma_folder_is_warned_in_search_and_repaired_by_ingest(folder):
     index = KnowledgeIndex(get_settings())
     chunks = Ingestor(index).ingest([folder]).chunks
     index.close()
@@ -43,8 +38,8 @@ def test_deleted_chroma_folder_is_warned_in_search_and_repaired_by_ingest(tmp_pa
     repair = _guichet("ingest", str(folder), "-q")
     assert repair.returncode == 0, repair.stderr
     assert f"Repaired the vector store: {chunks} vector(s) missing from it were re-embedded" in repair.stderr, \
-        f"the repair must be reported, not '0 indexed, 2 unchanged' alone: {repair.stdout} {repair.stderr}"
-    assert "0 file(s) indexed" in repair.stdout and "2 unchanged" in repair.stdout, repair.stdout
+        f"the repair must be reported, not '0 indexed, 3 unchanged' alone: {repair.stdout} {repair.stderr}"
+    assert "0 file(s) indexed" in repair.stdout and "3 unchanged" in repair.stdout, repair.stdout
 
     again = _guichet("search", "réemploi", "-k", "2")
     assert again.returncode == 0 and again.stderr.strip() == "", f"no warning once repaired: {again.stderr}"

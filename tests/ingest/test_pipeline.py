@@ -1,7 +1,6 @@
 """Incremental ingestion on real files, real Chroma and the real bundled embedder."""
 
 import json
-import shutil
 from pathlib import Path
 
 import pytest
@@ -10,18 +9,11 @@ from assistant.config import get_settings
 from assistant.ingest.pipeline import Ingestor
 from assistant.store.index import KnowledgeIndex
 
-SMALL = ["fin-usage--cycle-de-vie.md", "guide-bonnes-pratiques--achat-durable--index.md",
-         "guide-achats-responsables--fiches-pratiques--logiciels.md"]
 
 
-@pytest.fixture
-def folder(tmp_path, minumeco):
-    """A copy of three small real Markdown files, so the test can change and delete them."""
-    target = tmp_path / "docs"
-    target.mkdir()
-    for name in SMALL:
-        shutil.copy(minumeco / "md" / name, target / name)
-    return target
+def files(folder):
+    """The folder's three guides, in name order."""
+    return sorted(folder.iterdir())
 
 
 def consistent(index: KnowledgeIndex) -> bool:
@@ -40,15 +32,16 @@ def test_first_run_then_unchanged_rerun_embeds_nothing(folder):
 def test_changed_file_replaces_its_chunks_and_deleted_file_is_pruned(folder):
     index = KnowledgeIndex(get_settings())
     Ingestor(index).ingest([folder])
-    changed = folder / SMALL[0]
+    changed = files(folder)[0]
     changed.write_text(changed.read_text(encoding="utf-8") + "\n\n## Ajout\n\nUn paragraphe nouveau sur la collecte.\n",
                        encoding="utf-8")
-    (folder / SMALL[1]).unlink()
+    gone = files(folder)[1]
+    gone.unlink()
     report = Ingestor(index).ingest([folder])
     assert (report.files, report.unchanged, report.removed) == (1, 1, 1), report.as_json()
     assert report.embedded < report.chunks, "unchanged chunks of a changed file are not re-embedded"
     sources = {c.source for c in index.catalog.get_chunks(sorted(index.catalog.all_ids())).values()}
-    assert str((folder / SMALL[1]).resolve()) not in sources, "a deleted file's chunks must go"
+    assert str(gone.resolve()) not in sources, "a deleted file's chunks must go"
     assert any("collecte" in c.text for c in index.catalog.get_chunks(sorted(index.catalog.all_ids())).values())
     assert consistent(index)
 
@@ -56,7 +49,7 @@ def test_changed_file_replaces_its_chunks_and_deleted_file_is_pruned(folder):
 def test_no_prune_keeps_vanished_files(folder):
     index = KnowledgeIndex(get_settings())
     Ingestor(index).ingest([folder])
-    (folder / SMALL[2]).unlink()
+    files(folder)[2].unlink()
     report = Ingestor(index).ingest([folder], prune=False)
     assert report.removed == 0 and len(index.catalog.files()) == 3
 
@@ -138,7 +131,7 @@ def test_new_chunk_size_rechunks_unchanged_files(folder):
 
 def test_a_file_named_twice_is_ingested_once(folder):
     index = KnowledgeIndex(get_settings())
-    report = Ingestor(index).ingest([folder, folder / SMALL[0]])
+    report = Ingestor(index).ingest([folder, files(folder)[0]])
     assert report.files == 3 and report.unchanged == 0, report.as_json()
 
 

@@ -4,21 +4,15 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
 import sys
 import textwrap
-
-import pytest
 
 from assistant.config import get_settings
 from assistant.ingest.pipeline import Ingestor
 from assistant.store.index import KnowledgeIndex
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-SMALL = ["fin-usage--cycle-de-vie.md", "guide-bonnes-pratiques--achat-durable--index.md",
-         "guide-achats-responsables--fiches-pratiques--logiciels.md"]
-
 #: A real ingestion in another process, paused (holding the lock) until its stdin gets a line.
 PAUSED_INGEST = """
     import json, sys
@@ -37,15 +31,6 @@ PAUSED_INGEST = """
     report = Ingestor(KnowledgeIndex(get_settings()), progress=Paused()).ingest([Path(sys.argv[1])])
     print(json.dumps(report.as_json()), flush=True)
 """
-
-
-@pytest.fixture
-def folder(tmp_path, minumeco):
-    target = tmp_path / "docs"
-    target.mkdir()
-    for name in SMALL:
-        shutil.copy(minumeco / "md" / name, target / name)
-    return target
 
 
 def _snapshot() -> tuple[dict, set, set]:

@@ -7,6 +7,7 @@ import multiprocessing
 import os
 import signal
 import time
+from contextlib import contextmanager
 
 import psycopg
 import pytest
@@ -135,29 +136,40 @@ def test_a_process_without_the_shared_catalog_is_refused(servers, docs, embedder
     index.close()
 
 
-def test_ingestion_lock_is_held_across_processes(servers, docs, embedder):
+@contextmanager
+def another_process_holding_the_lock(servers):
+    """A second process (spawned, not forked) holding the shared ingestion lock until the block ends."""
     context = multiprocessing.get_context("spawn")
     held, release = context.Event(), context.Event()
-    env = child_env(home=str(servers.home / "other"), chroma_url=servers.chroma_url,
-                    database_url=servers.database_url)
-    other = context.Process(target=hold_ingest_lock, args=(env, held, release))
+    other = context.Process(target=hold_ingest_lock, args=(_other_env(servers), held, release))
     other.start()
     try:
         assert held.wait(timeout=60), "the other process did not take the lock"
+        yield other
+    finally:
+        release.set()
+        other.join(timeout=60)
+
+
+def _other_env(servers) -> dict[str, str]:
+    return child_env(home=str(servers.home / "other"), chroma_url=servers.chroma_url,
+                     database_url=servers.database_url)
+
+
+def test_ingestion_lock_is_held_across_processes(servers, docs, embedder):
+    with another_process_holding_the_lock(servers) as other:
         index = KnowledgeIndex(servers, embedder)
         with pytest.raises(GuichetError, match="another ingestion is running") as info:
             Ingestor(index).ingest([docs])
         assert "\n" not in str(info.value) and "postgresql" in str(info.value), str(info.value)
         assert index.catalog.count() == 0, "nothing was written while the other process held the lock"
-    finally:
-        release.set()
-        other.join(timeout=60)
     assert other.exitcode == 0
     report = Ingestor(index).ingest([docs / SMALL_GUIDES[0]])
     assert report.files == 1, "the lock is free once the other process let it go"
 
+    context = multiprocessing.get_context("spawn")
     held, never = context.Event(), context.Event()
-    crashed = context.Process(target=hold_ingest_lock, args=(env, held, never))
+    crashed = context.Process(target=hold_ingest_lock, args=(_other_env(servers), held, never))
     crashed.start()
     assert held.wait(timeout=60), "the third process did not take the lock"
     os.kill(crashed.pid, signal.SIGKILL)  # an ingester that dies holding the lock
@@ -178,23 +190,13 @@ def test_rebuild_while_another_process_holds_the_shared_lock_deletes_nothing(ser
     Ingestor(index).ingest([docs / SMALL_GUIDES[0]])
     before = (index.catalog.all_ids(), index.vectors.all_ids())
     assert before[0] == before[1] != set()
-    context = multiprocessing.get_context("spawn")
-    held, release = context.Event(), context.Event()
-    env = child_env(home=str(servers.home / "other"), chroma_url=servers.chroma_url,
-                    database_url=servers.database_url)
-    other = context.Process(target=hold_ingest_lock, args=(env, held, release))
-    other.start()
-    try:
-        assert held.wait(timeout=60), "the other process did not take the lock"
+    with another_process_holding_the_lock(servers):
         result = guichet(["ingest", "--rebuild", str(docs), "-q"], child_env(
             home=str(servers.home / "cli"), chroma_url=servers.chroma_url, database_url=servers.database_url))
         assert result.returncode == 2, result.stdout + result.stderr
         assert result.stderr.count("\n") == 1 and "another ingestion is running" in result.stderr, result.stderr
         assert (index.catalog.all_ids(), index.vectors.all_ids()) == before, \
             "a rebuild refused by the shared lock must delete neither the catalog nor the Chroma collection"
-    finally:
-        release.set()
-        other.join(timeout=60)
     index.close()
 
 

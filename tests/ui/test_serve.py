@@ -37,7 +37,7 @@ def test_app_py_serves_on_the_configured_host_and_port(index_template, tmp_path)
     process = subprocess.Popen([sys.executable, "app.py"], cwd=ROOT, env=env, stdout=subprocess.PIPE,
                                stderr=subprocess.STDOUT, text=True)
     try:
-        deadline = time.monotonic() + 90
+        deadline = time.monotonic() + 180  # the machine is shared: a loaded one starts the app in over a minute
         while time.monotonic() < deadline:
             assert process.poll() is None, f"app.py exited: {process.stdout.read()}"
             try:
@@ -46,7 +46,7 @@ def test_app_py_serves_on_the_configured_host_and_port(index_template, tmp_path)
             except httpx.HTTPError:
                 time.sleep(0.3)
         else:
-            raise AssertionError("app.py did not answer within 90 s")
+            raise AssertionError("app.py did not answer within 180 s")
         assert httpx.get(f"http://127.0.0.1:{port}/", timeout=10).status_code == 200
         assert httpx.get(f"http://127.0.0.1:{port}/sante", timeout=10).json() == {"statut": "ok"}
     finally:
@@ -85,7 +85,7 @@ def test_app_start_and_health_check_say_when_the_vectors_are_lost(index_template
     process = subprocess.Popen([sys.executable, "-m", "assistant", "serve", "--no-ingest"], cwd=ROOT, env=env,
                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     try:
-        deadline = time.monotonic() + 90
+        deadline = time.monotonic() + 180
         while True:
             assert process.poll() is None and time.monotonic() < deadline, "the app did not start"
             try:
