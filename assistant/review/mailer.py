@@ -25,13 +25,22 @@ from assistant.review.views import Source
 SECURITY_MODES = ("starttls", "ssl", "none")
 
 
+#: Right-hand side of the Message-IDs the desk makes.
+MESSAGE_ID_DOMAIN = "guichet-vert"
+
+
 @dataclass(frozen=True)
 class OutgoingMail:
-    """A plain-text message to one buyer."""
+    """A plain-text message to one buyer.
+
+    `message_id` is the same on every delivery attempt of one message (the outbox makes it
+    when the mail is queued), so that receivers drop a second copy; empty = a new one.
+    """
 
     recipient: str
     subject: str
     body: str
+    message_id: str = ""
 
 
 class Mailer(Protocol):
@@ -131,26 +140,36 @@ class SmtpMailer:
         message["To"] = mail.recipient
         message["Subject"] = mail.subject
         message["Date"] = formatdate(localtime=False)
-        message["Message-ID"] = make_msgid(domain="guichet-vert")
+        message["Message-ID"] = mail.message_id or make_msgid(domain=MESSAGE_ID_DOMAIN)
         message.set_content(mail.body, subtype="plain", charset="utf-8")
         return message
 
     def send(self, mail: OutgoingMail) -> None:
-        """Deliver `mail`; raises `DeliveryFailed` with the server's or the network's reason."""
+        """Deliver `mail`; raises `DeliveryFailed` with the server's or the network's reason.
+
+        Once the server has accepted the message (its reply to DATA), nothing can make this
+        fail: a connection lost at QUIT afterwards is ignored, or the retry would send a copy.
+        """
         context = self._context or ssl.create_default_context()
+        client = None
         try:
             if self.security == "ssl":
                 client = smtplib.SMTP_SSL(self.host, self.port, timeout=self.timeout_s, context=context)
             else:
                 client = smtplib.SMTP(self.host, self.port, timeout=self.timeout_s)
-            with client:
-                if self.security == "starttls":
-                    client.starttls(context=context)
-                if self.user:
-                    client.login(self.user, self._password)
-                client.send_message(self.message(mail))
+            if self.security == "starttls":
+                client.starttls(context=context)
+            if self.user:
+                client.login(self.user, self._password)
+            client.send_message(self.message(mail))
         except (smtplib.SMTPException, OSError) as exc:
+            if client is not None:
+                client.close()
             reason = str(exc).replace("\n", " ").strip() or type(exc).__name__
             raise DeliveryFailed(
                 f"mail to {mail.recipient} via {self.host}:{self.port} failed: {reason}"
             ) from None
+        try:
+            client.quit()
+        except (smtplib.SMTPException, OSError):
+            client.close()  # accepted already: the goodbye does not matter

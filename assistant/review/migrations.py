@@ -42,6 +42,7 @@ from sqlalchemy import (
 
 from assistant.review.db import transaction
 from assistant.review.errors import SchemaError
+from assistant.review.mailer import MESSAGE_ID_DOMAIN
 from assistant.review.models import Base, SchemaVersion
 
 
@@ -136,12 +137,27 @@ def _one_rating_per_answer(conn: Connection) -> None:
     Index("ix_feedback_question_id", feedback.c.question_id, unique=True).create(conn)
 
 
+def _outbox_delivery(conn: Connection) -> None:
+    """Outbox rows get a stable Message-ID (made now for the rows already there) and a retry time."""
+    from email.utils import make_msgid
+
+    timestamp = DateTime().compile(dialect=conn.dialect)
+    conn.exec_driver_sql("ALTER TABLE outbox ADD COLUMN message_id VARCHAR(255)")
+    conn.exec_driver_sql(f"ALTER TABLE outbox ADD COLUMN next_attempt_at {timestamp}")
+    outbox = Table("outbox", MetaData(), Column("id", Integer, primary_key=True), Column("question_id", Integer),
+                   Column("message_id", String(255)))
+    for row_id, question_id in conn.execute(select(outbox.c.id, outbox.c.question_id)).all():
+        conn.execute(outbox.update().where(outbox.c.id == row_id).values(
+            message_id=make_msgid(idstring=f"question-{question_id}", domain=MESSAGE_ID_DOMAIN)))
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "threads, questions, drafts, answers, events, advisors, feedback, outbox", _initial),
     Migration(2, "draft jobs; questions' submission key; undrafted questions queued", _draft_jobs),
     Migration(3, "advisor sessions and rate limits shared by every app process; advisor removal",
               _sessions_and_limits),
     Migration(4, "one rating per answered question (a new rating replaces the old)", _one_rating_per_answer),
+    Migration(5, "outbox: stable Message-ID, time of the next delivery attempt", _outbox_delivery),
 )
 LATEST = MIGRATIONS[-1].number
 

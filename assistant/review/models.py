@@ -213,6 +213,11 @@ class OutboxRow(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     version: Mapped[int] = mapped_column(Integer)
+    #: Made once when the mail is queued and sent with every attempt, so that a receiver drops
+    #: a second copy (sent when a process died after the server accepted the first).
+    message_id: Mapped[str | None] = mapped_column(String(255))
+    #: When a failed delivery is tried again (None: as soon as its lease allows).
+    next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     __mapper_args__ = {"version_id_col": version}
 

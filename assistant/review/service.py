@@ -353,14 +353,18 @@ class ReviewService:
         with self.store.read() as session:
             names = self.store.advisor_names(session)
             drafting = self.jobs.open_states(session)
+            mail = self.mail.open_states(session)
             result = []
             for row in session.scalars(query).all():
                 draft = self.store.latest_draft(session, row.id)
                 claimed = self._claim_live(row)
+                undelivered = mail.get(row.id)
                 result.append(QuestionSummary(
                     row.id, row.status, row.text, row.created_at, row.version,
                     names.get(row.claimed_by) if claimed else None, row.claim_expires_at if claimed else None,
                     draft.abstained if draft else None, row.draft_error, drafting.get(row.id),
+                    undelivered.status if undelivered else None,
+                    undelivered.next_attempt_at if undelivered else None,
                 ))
             return result
 
@@ -503,7 +507,7 @@ class ReviewService:
             outbox_id = self.mail.queue(session, row, mail)
             question_text = row.text
         if outbox_id is not None:
-            self.mail.deliver(outbox_id)
+            self._deliver_now(outbox_id)
         if reusable:
             self._reuse(question_id, question_text, final, sources, advisor)
         return self.show(question_id)
@@ -530,7 +534,7 @@ class ReviewService:
             self.store.event(session, adv.name, "rejected", row, reason=reason, message=message)
             outbox_id = self.mail.queue(session, row, compose_rejection(row.id, row.text, message))
         if outbox_id is not None:
-            self.mail.deliver(outbox_id)
+            self._deliver_now(outbox_id)
         return self.show(question_id)
 
     def escalate(self, question_id: int, advisor: str, reason: str,
@@ -564,6 +568,14 @@ class ReviewService:
                              path=str(path), **({"error": error} if error else {}))
 
     # ---------------------------------------------------------------- sending
+
+    def _deliver_now(self, outbox_id: int) -> None:
+        """First delivery attempt, right after the validation was committed; whatever goes wrong
+        is the outbox's to retry (background delivery, `retry_outbox`), never the advisor's."""
+        try:
+            self.mail.deliver(outbox_id)
+        except Exception:  # noqa: BLE001 - the answer is validated and queued: nothing is lost
+            log.exception("first delivery of outbox %s failed; it will be retried", outbox_id)
 
     def send(self, question_id: int) -> list[OutboxEntry]:
         """Deliver now the pending mail of a validated (or rejected) question.

@@ -135,6 +135,9 @@ class OutboxEntry:
     last_error: str
     created_at: datetime
     sent_at: datetime | None
+    message_id: str = ""
+    #: When a failed delivery is tried again (None: as soon as possible).
+    next_attempt_at: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -152,6 +155,9 @@ class QuestionSummary:
     draft_error: str | None
     #: State of the question's open draft job ('queued', 'running', or 'failed' with a retry planned).
     drafting: str | None = None
+    #: The question's undelivered mail: 'pending' or 'failed' (then `mail_retry_at`), None when none.
+    mail: str | None = None
+    mail_retry_at: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -303,4 +309,4 @@ def audit_event(row: EventRow) -> AuditEvent:
 
 def outbox_entry(row: OutboxRow) -> OutboxEntry:
     return OutboxEntry(row.id, row.question_id, row.recipient, row.subject, row.status, row.attempts,
-                       row.last_error, row.created_at, row.sent_at)
+                       row.last_error, row.created_at, row.sent_at, row.message_id or "", row.next_attempt_at)

@@ -1,12 +1,13 @@
-"""Background drafting: threads inside an app process that claim and run draft jobs.
+"""Background work inside an app process: threads that claim and run draft jobs (and, through
+`review.delivery`, deliver the outbox).
 
-Each thread asks the review service for one due job at a time (`draft_pending`), so several
-threads and several processes share the queue without drafting a question twice (see
-`review.jobs`). An idle thread waits `poll_s` or until `wake()` (called when this process
-queues a job). Buyers come first: while `defer()` says acknowledgements are being made (see
-`BuyerActivity`), a thread waits before its next job (`MAX_DEFER_S` at most, so drafts still
-progress under a constant load). A locked database or any other error is logged and retried after a pause:
-the worker never stops on its own.
+`Worker` is the loop they run. Each drafting thread asks the review service for one due job at
+a time (`draft_pending`), so several threads and several processes share the queue without
+drafting a question twice (see `review.jobs`). An idle thread waits `poll_s` or until `wake()`
+(called when this process queues a job). Buyers come first: while `defer()` says
+acknowledgements are being made (see `BuyerActivity`), a thread waits before its next job
+(`MAX_DEFER_S` at most, so work still progresses under a constant load). A locked database or
+any other error is logged and retried after a pause: the worker never stops on its own.
 
 Example:
     >>> worker = DraftWorker(service, threads=2)     # doctest: +SKIP
@@ -72,19 +73,24 @@ class BuyerActivity:
         return self._active > 0 or self._clock() - self._ended < self.quiet_s
 
 
-class DraftWorker:
-    """Drafting threads over one `ReviewService`.
+class Worker:
+    """Threads that repeat one unit of work, waiting `poll_s` (or until `wake()`) when idle.
+
+    Subclasses give `_work(peek)`, which returns True when it did something (then it runs again
+    at once, with `peek` False: more work is likely waiting). `peek` True means nothing says work
+    is waiting, so a plain read before claiming is cheaper. A locked database or any other error
+    is logged and retried after `ERROR_PAUSE_S`.
 
     Args:
-        service: The review service (its drafter, owner id and job table).
-        threads: How many drafts may be written at once (LLM requests wait on the network).
-        poll_s: Seconds between looks at the queue when idle.
-        defer: True while drafting should wait (buyers are being acknowledged in this process).
+        threads: How many threads work at once.
+        poll_s: Seconds between looks when idle.
+        defer: True while work should wait (buyers are being acknowledged in this process).
     """
 
-    def __init__(self, service: Any, threads: int = 2, poll_s: float = POLL_S,
-                 defer: Callable[[], bool] | None = None) -> None:
-        self.service = service
+    #: Names the threads and the log lines.
+    name = "worker"
+
+    def __init__(self, threads: int, poll_s: float, defer: Callable[[], bool] | None = None) -> None:
         self.threads = threads
         self.poll_s = poll_s
         self.defer = defer
@@ -92,21 +98,24 @@ class DraftWorker:
         self._stop = threading.Event()
         self._running: list[threading.Thread] = []
 
-    def start(self) -> "DraftWorker":
+    def _work(self, peek: bool) -> bool:
+        raise NotImplementedError
+
+    def start(self) -> "Worker":
         """Start the threads (none when `threads` is 0)."""
         for n in range(self.threads):
-            thread = threading.Thread(target=self._loop, name=f"draft-worker-{n + 1}", daemon=True)
+            thread = threading.Thread(target=self._loop, name=f"{self.name.replace(' ', '-')}-{n + 1}", daemon=True)
             thread.start()
             self._running.append(thread)
         return self
 
     def wake(self) -> None:
-        """Look at the queue now (a job was just queued)."""
+        """Look now (work was just queued)."""
         self._wake.set()
 
     def stop(self, timeout_s: float = 10.0) -> None:
-        """Stop after the drafts being written (a draft still running past the timeout is left to
-        its lease: another process, or this one restarted, drafts it again)."""
+        """Stop after the work under way (what is still running past the timeout is left to its
+        lease: another process, or this one restarted, does it again)."""
         self._stop.set()
         self._wake.set()
         for thread in self._running:
@@ -118,14 +127,14 @@ class DraftWorker:
         while not self._stop.is_set():
             self._wait_for_buyers()
             try:
-                worked = self.service.draft_pending(limit=1, peek=peek)
+                worked = self._work(peek)
             except DatabaseBusy:
-                log.info("draft worker: the review database is locked, looking again in %s s", ERROR_PAUSE_S)
+                log.info("%s: the review database is locked, looking again in %s s", self.name, ERROR_PAUSE_S)
                 peek = True
                 self._stop.wait(ERROR_PAUSE_S)
                 continue
-            except Exception:  # noqa: BLE001 - keep drafting the next questions
-                log.exception("draft worker: claiming or running a draft job failed")
+            except Exception:  # noqa: BLE001 - keep working on what comes next
+                log.exception("%s: a unit of work failed", self.name)
                 peek = True
                 self._stop.wait(ERROR_PAUSE_S)
                 continue
@@ -136,9 +145,30 @@ class DraftWorker:
             self._wake.clear()
 
     def _wait_for_buyers(self) -> None:
-        # The acknowledgement and the draft share the interpreter (one core at a time for Python):
-        # a buyer waiting for theirs matters more than a draft an advisor reads later.
+        # The acknowledgement and the background work share the interpreter (one core at a time
+        # for Python): a buyer waiting for theirs matters more than a draft an advisor reads later.
         deadline = time.monotonic() + MAX_DEFER_S
         while self.defer is not None and self.defer() and time.monotonic() < deadline:
             if self._stop.wait(0.02):
                 return
+
+
+class DraftWorker(Worker):
+    """Drafting threads over one `ReviewService`.
+
+    Args:
+        service: The review service (its drafter, owner id and job table).
+        threads: How many drafts may be written at once (LLM requests wait on the network).
+        poll_s: Seconds between looks at the queue when idle.
+        defer: True while drafting should wait (buyers are being acknowledged in this process).
+    """
+
+    name = "draft worker"
+
+    def __init__(self, service: Any, threads: int = 2, poll_s: float = POLL_S,
+                 defer: Callable[[], bool] | None = None) -> None:
+        super().__init__(threads, poll_s, defer)
+        self.service = service
+
+    def _work(self, peek: bool) -> bool:
+        return bool(self.service.draft_pending(limit=1, peek=peek))

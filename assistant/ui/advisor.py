@@ -53,10 +53,15 @@ def _now() -> datetime:
     return datetime.now(timezone.utc)
 
 
+def _queue_status(row) -> str:
+    shown = render.queue_status(row.status, row.drafting)
+    return f"{shown} · courriel : {render.mail_state(row.mail, row.mail_retry_at)}" if row.mail else shown
+
+
 def queue_frame(desk: Desk, status: str, age: str, subject: str) -> tuple[pd.DataFrame, str]:
     queue = desk.queue(status, age, subject)
     now = _now()
-    rows = [[r.id, render.local(r.created_at), render.waited(r.created_at, now), render.queue_status(r.status, r.drafting),
+    rows = [[r.id, render.local(r.created_at), render.waited(r.created_at, now), _queue_status(r),
              r.subject, " ".join(r.text.split())[:160], r.claimed_by or ""] for r in queue.rows]
     counts = render.queue_counts(queue.counts) + f" — {len(rows)} affichée(s) avec ces filtres"
     return pd.DataFrame(rows, columns=QUEUE_COLUMNS), counts
@@ -116,8 +121,9 @@ def build(desk: Desk) -> gr.Blocks:
             return (gr.skip(),) * 10
         return on_open(number, request)
 
-    def act(run, success: str, current, request: gr.Request | None):
-        """Run an action, then show the question again; the editor keeps what the advisor typed."""
+    def act(run, success, current, request: gr.Request | None):
+        """Run an action, then show the question again with the note `success` (a text, or made
+        from the question shown); the editor keeps what the advisor typed."""
         name = _advisor(request)
         if not current:
             return (gr.skip(),) * 8 + ("**Attention :** Ouvrez d'abord une question.",) + (gr.skip(),)
@@ -125,16 +131,18 @@ def build(desk: Desk) -> gr.Blocks:
             detail = run(name, current["id"], current["version"])
         except Exception as exc:  # noqa: BLE001 - Conflict & co. are shown; nothing typed is lost
             return (gr.skip(),) * 8 + (_error(exc),) + (gr.skip(),)
-        header, editor, flags, cites, picks, similar, state, note, candidates = item(detail, success, gr.skip())
+        header, editor, flags, cites, picks, similar, state, note, candidates = item(
+            detail, success(detail) if callable(success) else success, gr.skip())
         return gr.skip(), header, editor, flags, cites, picks, similar, state, note, candidates
 
     def on_validate(current, text, reusable, request: gr.Request):
         return act(lambda name, qid, version: desk.validate(qid, name, text, bool(reusable), version),
-                   "Réponse validée et envoyée au demandeur.", current, request)
+                   lambda detail: render.closing_note(detail, "Réponse validée"), current, request)
 
     def on_reject(current, reason, message, request: gr.Request):
         return act(lambda name, qid, version: desk.reject(qid, name, reason, message, version),
-                   "Question rejetée ; le demandeur reçoit le message.", current, request)
+                   lambda detail: render.closing_note(detail, "Question rejetée, avec votre message"), current,
+                   request)
 
     def on_escalate(current, reason, request: gr.Request):
         return act(lambda name, qid, version: desk.escalate(qid, name, reason, version),

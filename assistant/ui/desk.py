@@ -47,8 +47,11 @@ STATUS_FILTERS: dict[str, tuple[str, ...] | None] = {
     "Escaladées": ("escalated",),
     "Envoyées": ("sent",),
     "Rejetées": ("rejected",),
+    "Courriel en attente ou en échec": (),
     "Toutes": None,
 }
+#: The filter of answers whose mail to the buyer is not delivered yet; "À traiter" shows them too.
+MAIL_FILTER = "Courriel en attente ou en échec"
 #: Queue age filters: label → (minimum age, maximum age) in seconds.
 AGE_FILTERS: dict[str, tuple[float, float]] = {
     "Toutes": (0.0, float("inf")),
@@ -99,6 +102,8 @@ class QueueRow:
     abstained: bool | None
     draft_error: str | None
     drafting: str | None = None
+    mail: str | None = None
+    mail_retry_at: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -335,13 +340,15 @@ class Desk:
         for q in self.review.list_questions():
             counts[q.status] = counts.get(q.status, 0) + 1
             waited = (now - indicators.utc(q.created_at)).total_seconds()
-            if states is not None and q.status not in states or not low <= waited < high:
+            # An answer whose mail is not delivered yet still needs an advisor's eye.
+            wanted = states is None or q.status in states or (q.mail is not None and status in ("À traiter", MAIL_FILTER))
+            if not wanted or not low <= waited < high:
                 continue
             topic = self.subject(q.id, q.text)
             if subject != ALL_SUBJECTS and topic != subject:
                 continue
             rows.append(QueueRow(q.id, q.status, q.created_at, q.text, topic, q.claimed_by, q.abstained,
-                                 q.draft_error, q.drafting))
+                                 q.draft_error, q.drafting, q.mail, q.mail_retry_at))
         return Queue(tuple(rows), counts)
 
     def open(self, question_id: int, advisor: str) -> Opened:

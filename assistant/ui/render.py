@@ -232,6 +232,42 @@ def rateable(view: ThreadView) -> list[tuple[str, int]]:
 # ---------------------------------------------------------------------- advisor page
 
 
+def hour(value: datetime) -> str:
+    """A UTC time as Paris hours and minutes: "14:05"."""
+    value = value.replace(tzinfo=timezone.utc) if value.tzinfo is None else value
+    return value.astimezone(PARIS).strftime("%H:%M")
+
+
+def mail_state(status: str, retry_at: datetime | None = None, sent_at: datetime | None = None) -> str:
+    """Where a mail to the buyer stands, as the advisor reads it.
+
+    Example:
+        >>> mail_state("failed", datetime(2026, 3, 12, 13, 5, tzinfo=timezone.utc))
+        'échec, nouvel essai à 14:05'
+    """
+    if status == "pending":
+        return "en attente d'envoi"
+    if status == "failed":
+        return f"échec, nouvel essai à {hour(retry_at)}" if retry_at else "échec, nouvel essai dès que possible"
+    if status == "sent":
+        return f"envoyé le {local(sent_at)}"
+    if status == "cancelled":
+        return "annulé (coordonnées du demandeur effacées)"
+    return status
+
+
+def closing_note(detail: QuestionDetail, done: str) -> str:
+    """What the advisor reads after validating or rejecting: the thread, and the mail as it really is."""
+    if not detail.outbox:
+        reason = "le demandeur n'a pas laissé d'adresse" if not detail.has_email else "l'envoi n'est pas configuré"
+        return f"{done} : le demandeur le lit dans son fil (pas de courriel : {reason})."
+    mail = detail.outbox[-1]
+    if mail.status == "sent":
+        return f"{done} : le demandeur le lit dans son fil et l'a reçu par courriel."
+    text = f"{done} : le demandeur le lit dans son fil ; courriel : {mail_state(mail.status, mail.next_attempt_at)}"
+    return f"**{text}** ({plain(mail.last_error)})." if mail.status == "failed" else f"{text}."
+
+
 def question_header(detail: QuestionDetail, now: datetime) -> str:
     lines = [f"### Question n° {detail.id} — {status_label(detail.status)}",
              f"Reçue le {local(detail.created_at)} (il y a {waited(detail.created_at, now)}) · "
@@ -254,6 +290,11 @@ def question_header(detail: QuestionDetail, now: datetime) -> str:
         lines.append(f"\nDécision de la rédaction : {plain(detail.draft.reason)}")
     if detail.answer is not None:
         lines.append(f"\n**Envoyée** par {plain(detail.answer.advisor)} le {local(detail.answer.validated_at)}.")
+    if detail.outbox:
+        mail = detail.outbox[-1]
+        state = mail_state(mail.status, mail.next_attempt_at, mail.sent_at)
+        lines.append(f"\nCourriel au demandeur : **{state}**" +
+                     (f" ({plain(mail.last_error)})." if mail.status == "failed" else "."))
     if detail.reason:
         lines.append(f"\nMotif : {plain(detail.reason)}")
     return "\n".join(lines)

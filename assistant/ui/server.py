@@ -41,6 +41,7 @@ from fastapi.responses import JSONResponse, Response
 from assistant.errors import printable
 from assistant.insights.exports import groups_csv
 from assistant.insights.indicators import DEFAULT_PERIOD, PERIODS
+from assistant.review.delivery import DeliveryWorker
 from assistant.review.limits import Limits
 from assistant.ui import advisor, buyer, dashboard
 from assistant.ui.auth import ADVISOR_PATH, COOKIE, NETWORK_PATH, SessionCookies, add_login_routes, key_of
@@ -232,12 +233,16 @@ def serve(settings: Any, host: str | None = None, port: int | None = None, corpu
     print(f"Guichet vert : http://{shown}:{port}/ (acheteurs) · http://{shown}:{port}{ADVISOR_PATH}/ "
           f"(conseillers) · http://{shown}:{port}{NETWORK_PATH}/ (réseau)", file=sys.stderr, flush=True)
     desk.start_drafting()  # also drafts what a previous run left queued
+    # Mail to buyers is retried in the background for as long as the app runs (and after a restart).
+    delivery = DeliveryWorker(desk.review.mail).start() if desk.review.mail.mailer is not None else None
     try:
         # proxy_headers=False: uvicorn would believe X-Forwarded-For from 127.0.0.1; the app's own
         # ForwardedHeaders believes it only from GUICHET_TRUSTED_PROXIES.
         uvicorn.run(app, host=host, port=port, log_level="warning", timeout_graceful_shutdown=5,
                     proxy_headers=False, server_header=False)
     finally:
+        if delivery is not None:
+            delivery.stop()
         desk.close()
 
 

@@ -11,6 +11,7 @@ import email
 import email.policy
 import threading
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
 from email.message import EmailMessage
 
 from argon2 import PasswordHasher
@@ -83,6 +84,19 @@ class Inbox:
 
     def to(self, address: str) -> list[EmailMessage]:
         return [m for m in self.messages() if m["To"] == address]
+
+
+class Clock:
+    """A UTC clock the test moves forward (claims, leases, retry delays)."""
+
+    def __init__(self) -> None:
+        self.now = datetime.now(timezone.utc)
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, delta: timedelta) -> None:
+        self.now += delta
 
 
 def body(message: EmailMessage) -> str:

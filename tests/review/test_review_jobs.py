@@ -22,23 +22,10 @@ from assistant.review.live import LiveDrafts
 from assistant.review.migrations import LATEST, migrate
 from assistant.review.models import DraftRow, QuestionRow, ThreadRow
 from assistant.review.worker import MAX_DEFER_S, BuyerActivity, DraftWorker
-from review_fixtures import FIXED_PASSAGE, drain_draft_jobs, draft_from_fixed_passage, open_service
+from review_fixtures import FIXED_PASSAGE, Clock, drain_draft_jobs, draft_from_fixed_passage, open_service
 
 HERE = Path(__file__).parent
 QUESTION = "Puis-je exiger un label dans mon marché ?"
-
-
-class Clock:
-    """A UTC clock the test moves forward (leases and retry delays)."""
-
-    def __init__(self) -> None:
-        self.now = datetime.now(timezone.utc)
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def advance(self, delta: timedelta) -> None:
-        self.now += delta
 
 
 def _drafts(home: Path) -> dict[int, int]:
@@ -331,6 +318,8 @@ def test_migration_queues_the_questions_a_version_1_database_left_without_a_draf
             ALTER TABLE advisors DROP COLUMN removed_at;
             DROP INDEX ix_feedback_question_id;
             CREATE INDEX ix_feedback_question_id ON feedback (question_id);
+            ALTER TABLE outbox DROP COLUMN message_id;
+            ALTER TABLE outbox DROP COLUMN next_attempt_at;
             DELETE FROM schema_version WHERE version > 1;
         """)
     assert migrate(make_engine(url)) == LATEST

@@ -51,6 +51,8 @@ def test_migration_keeps_the_latest_rating_of_each_answer(service, home):
         conn.executescript("""
             DROP INDEX ix_feedback_question_id;
             CREATE INDEX ix_feedback_question_id ON feedback (question_id);
+            ALTER TABLE outbox DROP COLUMN message_id;
+            ALTER TABLE outbox DROP COLUMN next_attempt_at;
             DELETE FROM schema_version WHERE version > 3;
         """)
         conn.executemany("INSERT INTO feedback (question_id, rating, comment, created_at) VALUES (?, ?, ?, ?)",

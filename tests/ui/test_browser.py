@@ -139,7 +139,7 @@ def test_buyer_asks_advisor_edits_and_validates_buyer_reads_and_rates(server, br
              "Relu et complété par le guichet vert.")
     editor.fill(final)
     advisor.click("#valider")
-    advisor.locator("#avis").get_by_text("Réponse validée et envoyée").wait_for()
+    advisor.locator("#avis").get_by_text("Réponse validée :").wait_for()
     shot(advisor, screenshots, "05-conseiller-validee")
 
     buyer.click("#actualiser")
@@ -221,7 +221,7 @@ def test_xss_payloads_stay_text_in_every_page(server, browser, screenshots):
     open_question(advisor, first)
     field(advisor, "editeur").fill(f"Réponse avec {PAYLOADS[2]} et {PAYLOADS[4]} et **gras**.")
     advisor.click("#valider")
-    advisor.locator("#avis").get_by_text("Réponse validée et envoyée").wait_for()
+    advisor.locator("#avis").get_by_text("Réponse validée :").wait_for()
     buyer.goto(f"{server.url}/?fil={token}")
     buyer.locator("#fil").get_by_text("Réponse du guichet vert").wait_for()
     assert_inert(buyer, watch, "buyer page with an answer")
@@ -264,7 +264,7 @@ def test_conflict_between_two_advisors_loses_nothing(server, browser, screenshot
     alice.locator("#avis").get_by_text("votre texte est resté dans l'éditeur").wait_for()
     assert field(alice, "editeur").input_value() == mine
     alice.click("#valider")
-    alice.locator("#avis").get_by_text("Réponse validée et envoyée").wait_for()
+    alice.locator("#avis").get_by_text("Réponse validée :").wait_for()
     service = server.service()
     try:
         detail = service.show(number)

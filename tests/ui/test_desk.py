@@ -248,3 +248,45 @@ def test_first_start_ingests_only_an_empty_index(tmp_path):
     assert first_start(Desk(settings_for(tmp_path / "empty")), [], out=out) is None
     assert "aucun corpus" in out.getvalue()
     desk.close()
+
+
+def test_an_answer_whose_mail_failed_stays_in_the_queue_until_it_is_delivered(desk):
+    from aiosmtpd.controller import Controller
+    from aiosmtpd.handlers import Sink
+    from support import free_port
+
+    from assistant.review.mailer import SmtpMailer
+    from assistant.review.service import ReviewService
+    from assistant.ui import render
+    from assistant.ui.desk import MAIL_FILTER
+
+    port = free_port()  # a real refused connection: the mail server is down
+    review = ReviewService(desk.settings, drafter=desk._draft, mailer=SmtpMailer("127.0.0.1", port, "none"))
+    mailing = Desk(desk.settings, assistant=desk.assistant, review=review, limits=Limits(per_session=0, per_address=0))
+    ack = mailing.ask(LABEL_QUESTION, email="acheteur@ville.fr", session="m")
+    drafted(desk, ack.question_id)  # by the fixture desk's threads: opened before, its version would move
+    detail = mailing.open(ack.question_id, "alice").detail
+    detail = mailing.validate(ack.question_id, "alice", "Oui, sous conditions.", False, detail.version)
+    note = render.closing_note(detail, "Réponse validée")
+    assert "courriel : échec, nouvel essai à " in note and "Connection refused" in note, \
+        f"the advisor is told the mail failed, and when it is tried again: {note}"
+    assert "Courriel au demandeur : **échec, nouvel essai à" in render.question_header(detail, utcnow())
+    for label in ("À traiter", MAIL_FILTER, "Envoyées"):
+        (row,) = [r for r in mailing.queue(label).rows if r.id == ack.question_id]
+        assert (row.status, row.mail) == ("sent", "failed"), (label, row)
+
+    controller = Controller(Sink(), hostname="127.0.0.1", port=port)  # a real server that accepts everything
+    controller.start()
+    try:
+        assert review.retry_outbox().sent == 1
+    finally:
+        controller.stop()
+    assert [r.id for r in mailing.queue(MAIL_FILTER).rows] == []
+    assert ack.question_id not in [r.id for r in mailing.queue("À traiter").rows], "delivered: off the to-do list"
+    note = render.closing_note(mailing.show(ack.question_id), "Réponse validée")
+    assert note == "Réponse validée : le demandeur le lit dans son fil et l'a reçu par courriel.", note
+    no_mail = desk.ask(DON_QUESTION, session="n")
+    detail = drafted(desk, no_mail.question_id) and desk.open(no_mail.question_id, "alice").detail
+    note = render.closing_note(desk.validate(no_mail.question_id, "alice", "Oui.", False, detail.version),
+                               "Réponse validée")
+    assert note.endswith("(pas de courriel : le demandeur n'a pas laissé d'adresse)."), note

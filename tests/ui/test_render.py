@@ -205,3 +205,17 @@ def test_advisor_sees_the_reason_of_every_outcome(abstained, reason, shown):
     draft = StoredDraft(1, "Texte [1].", (), (), (), abstained, reason, "extractive", T0)
     html = _rendered(render.question_header(_detail(draft=draft), T0))
     assert shown in html and "<b>que" not in html, html
+
+
+@pytest.mark.parametrize(
+    ("status", "retry_at", "sent_at", "expected"),
+    [
+        ("pending", None, None, "en attente d'envoi"),
+        ("failed", datetime(2026, 7, 1, 12, 32, tzinfo=timezone.utc), None, "échec, nouvel essai à 14:32"),
+        ("failed", None, None, "échec, nouvel essai dès que possible"),
+        ("sent", None, datetime(2026, 1, 5, 9, 0, tzinfo=timezone.utc), "envoyé le 05/01/2026 à 10:00"),
+        ("cancelled", None, None, "annulé (coordonnées du demandeur effacées)"),
+    ],
+)
+def test_mail_state_in_paris_time(status, retry_at, sent_at, expected):
+    assert render.mail_state(status, retry_at, sent_at) == expected
