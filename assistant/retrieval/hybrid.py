@@ -38,6 +38,8 @@ _POST_FILTER_FACTOR = 5
 _CHUNK_CACHE = 4096
 #: Filters whose allowed chunk ids are kept until the catalog changes (a UI offers few of them).
 _ALLOWED_CACHE = 64
+#: The window vectors of a chunk the vector store lost (none: no dense evidence).
+NO_WINDOWS = np.zeros((0, 0), dtype=np.float32)
 
 
 @dataclass(frozen=True)
@@ -250,14 +252,18 @@ class HybridRetriever:
         return FirstStage(text, tuple(candidates), features(query, candidates, index.idf, depth=n))
 
     def _candidate_data(self, ids: list[str]) -> dict[str, tuple]:
-        """(chunk, profile, window vectors) of each id both the catalog and the vector store
-        hold (a chunk one side lost is left out), read once and then kept."""
+        """(chunk, profile, window vectors) of each id the catalog holds, read once and then kept.
+
+        A chunk the vector store lost (a deleted Chroma folder, warned by `KnowledgeIndex.health`)
+        has no windows: it is still found by its words, with no dense evidence.
+        """
         return self._candidates.get_many(ids, self._read_candidates)
 
     def _read_candidates(self, ids: list[str]) -> dict[str, tuple]:
         chunks, tokens, windows = self.catalog.get_chunks(ids), self.catalog.tokens_of(ids), self.store.windows_of(ids)
-        return {id_: (chunks[id_], profile(chunks[id_], [sys.intern(t) for t in tokens.get(id_, ())]), windows[id_])
-                for id_ in ids if id_ in chunks and id_ in windows}
+        return {id_: (chunks[id_], profile(chunks[id_], [sys.intern(t) for t in tokens.get(id_, ())]),
+                      windows.get(id_, NO_WINDOWS))
+                for id_ in ids if id_ in chunks}
 
     def _weights(self, mode: str) -> dict[str, float]:
         if mode == "lexical":

@@ -131,7 +131,7 @@ class Candidate:
         bm25: Its BM25 score for the question (0 when no query token is in it).
         lexical_rank: 1-based rank in the lexical list, None when not in it.
         dense_rank: 1-based rank in the dense list, None when not in it.
-        windows: Its window vectors, one per row.
+        windows: Its window vectors, one per row (none when the vector store lost them).
     """
 
     chunk: Chunk
@@ -179,7 +179,7 @@ def features(query: Query, candidates: Sequence[Candidate], idf: Callable[[str],
             sum(own[t] ** 2 for t in found_own) / own_squares,
             max((own[t] for t in found_own), default=0.0) / rarest,
             _best_window(positions, weights) / all_total,
-            float((c.windows @ query.vector).max()),
+            float((c.windows @ query.vector).max()) if len(c.windows) else 0.0,  # lost vectors
             0.0, 0.0, 0.0, 0.0,
             c.profile.questions,
             c.profile.letters,
