@@ -19,6 +19,7 @@ from typing import Any, Sequence
 from assistant.config import Settings
 from assistant.errors import ConfigError
 from assistant.records import Draft, Passage
+from assistant.retrieval.peers import MAX_PEERS
 from assistant.store.index import KnowledgeIndex
 
 #: Named retrieval configurations for `guichet eval --config NAME`: settings overrides and a mode.
@@ -75,13 +76,59 @@ class Assistant:
         return Ingestor(self.index, progress=progress).ingest(list(paths), prune=prune)
 
     def search(self, question: str, k: int | None = None, filters=None, mode: str | None = None) -> list[Passage]:
-        """Ranked passages for a question (`mode`: this assistant's retrieval mode when None)."""
-        return self.retriever.search(question, k=k or self.settings.top_k, filters=filters, mode=mode or self.mode)
+        """Ranked passages for a question (`mode`: this assistant's retrieval mode when None).
+
+        Peer experiences are left out unless `filters` asks for their kind: they are proposed
+        apart (`peers`), never quoted as evidence.
+        """
+        return self._evidence(lambda n: (self.retriever.search(question, k=n, filters=filters,
+                                                               mode=mode or self.mode), None),
+                              k or self.settings.top_k, filters)[0]
+
+    def peers(self, question: str, history: Sequence[str] = (), organisation: str | None = None) -> list[Passage]:
+        """Peers who did what the question is about, closest to the buyer first (maybe none).
+
+        The candidates come from the lexical (BM25) side alone: it takes milliseconds, so the
+        buyer's acknowledgement lists the peers without waiting for a query embedding, and the
+        draft written later proposes the same ones (the subject check reads words anyway).
+
+        Args:
+            question: The buyer's question.
+            history: The thread's earlier questions (context of a follow-up, places named there).
+            organisation: The buyer's organisation as typed in the optional field.
+        """
+        from assistant.drafting.followup import contextual_query
+        from assistant.retrieval.peers import match_peers
+        from assistant.retrieval.places import locate
+
+        buyer = locate(organisation).merged(locate(question, self_only=True))
+        for earlier in reversed(history):
+            buyer = buyer.merged(locate(earlier, self_only=True))
+        return match_peers(self.retriever.search, self.retriever.analyzer, contextual_query(question, history),
+                           buyer, mode="lexical")
 
     def search_detailed(self, question: str, k: int | None = None, filters=None):
-        """Ranked passages and the first stage they come from (for evaluation)."""
-        return self.retriever.search_with_stage(question, k=k or self.settings.top_k, filters=filters,
-                                                mode=self.mode)
+        """Ranked passages and the first stage they come from (for evaluation), peers left out as in `search`."""
+        return self._evidence(lambda n: self.retriever.search_with_stage(question, k=n, filters=filters,
+                                                                         mode=self.mode),
+                              k or self.settings.top_k, filters)
+
+    @staticmethod
+    def _evidence(fetch: Callable[[int], tuple[list[Passage], Any]], k: int, filters) -> tuple[list[Passage], Any]:
+        """`fetch(n)`'s k best passages that are not peers (all of them when `filters` names kinds).
+
+        `fetch(n)` returns n passages and what comes with them; more than k are fetched, so that
+        the peers taken out still leave k passages when the index holds k.
+        """
+        if filters is not None and filters.kinds:
+            return fetch(k)
+        n = k + MAX_PEERS
+        while True:
+            found, extra = fetch(n)
+            kept = [p for p in found if p.chunk.kind != "peer"]
+            if len(kept) >= k or len(found) < n:
+                return kept[:k], extra
+            n *= 2
 
     def related_resources(self, question: str, k: int = 2) -> list:
         """Resources and peer networks related to a question, for the drafts' "Pour aller plus loin"."""
@@ -98,40 +145,47 @@ class Assistant:
         return rarities(terms, index.document_frequency, index.completions, len(index))
 
     def ask(self, question: str, passages: Sequence[Passage] | None = None,
-            history: Sequence[str] = (), on_text: Callable[[str], None] | None = None) -> Draft:
-        """A cited draft, or an abstention with its reason.
+            history: Sequence[str] = (), on_text: Callable[[str], None] | None = None,
+            organisation: str | None = None) -> Draft:
+        """A cited draft, or an abstention with its reason, with the peers who did it if any.
 
         Args:
             question: The buyer's question.
             passages: What to draft from (None: search for the question read with `history`).
             history: The thread's earlier questions, oldest first.
-            on_text: Called with each piece of the draft as the generator writes it.
+            on_text: Called with each piece of the draft as the generator writes it (the peers
+                block is added once the draft is written).
+            organisation: The buyer's organisation (ranks the closest peers first).
         """
         from assistant.drafting.followup import contextual_query
+        from assistant.drafting.peers import with_peers
 
         if passages is None:
             passages = self.search(contextual_query(question, history))
         if on_text is None:
-            return self.generator.draft(question, passages, history)
-        stream = self.generator.stream(question, passages, history)
-        for piece in stream:
-            on_text(piece)
-        return stream.draft
+            draft = self.generator.draft(question, passages, history)
+        else:
+            stream = self.generator.stream(question, passages, history)
+            for piece in stream:
+                on_text(piece)
+            draft = stream.draft
+        return with_peers(draft, self.peers(question, history, organisation))
 
     def draft_job(self, question: str, history: Sequence[str] = (),
                   passages: Sequence[Mapping[str, Any]] | None = None,
-                  on_text: Callable[[str], None] | None = None) -> Draft:
+                  on_text: Callable[[str], None] | None = None, organisation: str | None = None) -> Draft:
         """The drafter of the review service's draft jobs (see `review.runner.Drafter`).
 
         `passages` are the stored references of the passages found when the question was asked
         (`drafting.refs`); when some are no longer indexed, the question is searched again.
+        `organisation` is the buyer's, when the caller knows it (it ranks the peers).
         """
         from assistant.drafting.refs import chunk_ids, from_refs
 
         found = None
         if passages is not None:
             found = from_refs(passages, self.index.catalog.get_chunks(chunk_ids(passages)))
-        return self.ask(question, passages=found, history=history, on_text=on_text)
+        return self.ask(question, passages=found, history=history, on_text=on_text, organisation=organisation)
 
     def index_fingerprint(self) -> dict:
         """Indexed documents and their content hashes, recorded with evaluation runs."""

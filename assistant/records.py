@@ -16,8 +16,8 @@ import hashlib
 from dataclasses import dataclass, field
 from typing import Mapping
 
-#: Document kinds that retrieval can filter or boost.
-KINDS = ("guide", "answer", "resource")
+#: Document kinds that retrieval can filter or boost ("peer": a buyer who already did it).
+KINDS = ("guide", "answer", "resource", "peer")
 
 
 @dataclass(frozen=True)
@@ -167,6 +167,7 @@ class Draft:
         flags: What the advisor must check.
         generator: Name of the generator.
         outcome: One of OUTCOMES; empty = "abstain" when `abstained`, else "answer".
+        peers: The peer experiences proposed with it ("Des acheteurs qui l'ont fait").
 
     Example:
         >>> Draft("Je ne sais pas.", abstained=True).outcome
@@ -183,6 +184,7 @@ class Draft:
     flags: tuple[Flag, ...] = ()
     generator: str = "extractive"
     outcome: str = ""
+    peers: tuple[Passage, ...] = ()
 
     def __post_init__(self) -> None:
         outcome = self.outcome or ("abstain" if self.abstained else "answer")

@@ -57,6 +57,7 @@ def cli() -> None:
       guichet ask "pc de 7 ans : don ou DEEE ?"
       guichet eval evals/sample-questions.yaml --json
       guichet serve                         # the web app on http://127.0.0.1:7860
+      guichet topics --period 30d           # recurring topics and where the desk struggles
     """
 
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 
 from assistant.cli import cli
-from assistant.records import Draft, Passage
+from assistant.records import KINDS, Draft, Passage
 
 
 def passage_json(rank: int, passage: Passage) -> dict:
@@ -25,7 +25,9 @@ def draft_json(draft: Draft) -> dict:
             "citations": [{"marker": c.marker, "chunk_id": c.chunk_id, "quote": c.quote}
                           for c in draft.citations],
             "flags": [{"sentence": f.sentence, "reason": f.reason} for f in draft.flags],
-            "passages": [passage_json(i, p) for i, p in enumerate(draft.passages, 1)]}
+            "passages": [passage_json(i, p) for i, p in enumerate(draft.passages, 1)],
+            "peers": [{"chunk_id": p.chunk.id, "score": round(p.score, 4), **dict(p.chunk.metadata)}
+                      for p in draft.peers]}
 
 
 def _assistant():
@@ -43,8 +45,8 @@ def _assistant():
 @cli.command()
 @click.argument("question")
 @click.option("-k", "top_k", type=click.IntRange(min=1), default=None, help="Passages to show (default GUICHET_TOP_K).")
-@click.option("--kind", type=click.Choice(["guide", "answer", "resource"]), default=None,
-              help="Only passages of this document type.")
+@click.option("--kind", type=click.Choice(KINDS), default=None,
+              help="Only passages of this document type (peer experiences are searched only this way).")
 @click.option("--source", default=None, help="Only passages from this file (base name).")
 @click.option("--json", "as_json", is_flag=True, help="Print the passages as JSON.")
 def search(question: str, top_k: int | None, kind: str | None, source: str | None, as_json: bool) -> None:
@@ -54,6 +56,7 @@ def search(question: str, top_k: int | None, kind: str | None, source: str | Non
     Examples:
       guichet search "pc de 7 ans : don ou DEEE ?"
       guichet search "clause d'insertion" -k 3 --kind answer --json
+      guichet search "PC reconditionnés" --kind peer
     """
     from assistant.retrieval.filters import Filters
 
@@ -74,17 +77,23 @@ def search(question: str, top_k: int | None, kind: str | None, source: str | Non
 
 @cli.command()
 @click.argument("question")
-@click.option("--json", "as_json", is_flag=True, help="Print the draft, its outcome, citations and flags as JSON.")
-def ask(question: str, as_json: bool) -> None:
+@click.option("--organisation", default=None,
+              help="The buyer's organisation (ranks peers of its région and kind first).")
+@click.option("--json", "as_json", is_flag=True,
+              help="Print the draft, its outcome, citations, flags and peers as JSON.")
+def ask(question: str, organisation: str | None, as_json: bool) -> None:
     """A cited first-level draft for QUESTION (an answer, a partial answer, or an abstention
     that says whom to ask), with the reason of that outcome.
+
+    The draft ends with "Des acheteurs qui l'ont fait" when peer experiences match the question.
 
     \b
     Examples:
       guichet ask "j'ai le droit d'imposer un label precis dans mon DCE ?"
       guichet ask "quelle part de reconditionné pour les PC ?" --json
+      guichet ask "des PC reconditionnés, qui l'a fait ?" --organisation "Mairie de Sète (Hérault)"
     """
-    draft = _assistant().ask(question)
+    draft = _assistant().ask(question, organisation=organisation)
     if as_json:
         click.echo(json.dumps(draft_json(draft), ensure_ascii=False))
         return

@@ -26,6 +26,9 @@ PERIODS: dict[str, int | None] = {
     "Depuis le début": None,
 }
 DEFAULT_PERIOD = "90 derniers jours"
+#: Short names of the periods, for scripts (`guichet topics --period 30d`).
+PERIOD_ALIASES: dict[str, str] = {"7d": "7 derniers jours", "30d": "30 derniers jours", "90d": "90 derniers jours",
+                                  "12m": "12 derniers mois", "all": "Depuis le début"}
 
 #: Upper bounds (seconds) and labels of the time-to-answer histogram.
 TIME_BINS: tuple[tuple[float, str], ...] = (
@@ -51,6 +54,10 @@ class QuestionFacts:
         had_draft: Whether a draft existed when it was validated.
         edited: Whether the advisor changed the draft before sending.
         edit_ratio: Share of the draft's words rewritten (0 = sent as drafted).
+        outcome: What the latest draft did: "answer", "partial" or "abstain" (None: no draft).
+        ratings: The buyers' ratings (1-5) of its answer.
+        cited: The sections its latest draft cites ("Title — p. 12"), when it was rewritten
+            (edit ratio at least `quality.REWRITTEN`), else empty.
     """
 
     id: int
@@ -61,6 +68,9 @@ class QuestionFacts:
     had_draft: bool = False
     edited: bool | None = None
     edit_ratio: float | None = None
+    outcome: str | None = None
+    ratings: tuple[int, ...] = ()
+    cited: tuple[str, ...] = ()
 
 
 def utc(value: datetime) -> datetime:
@@ -78,6 +88,24 @@ def period_start(label: str, now: datetime) -> datetime | None:
         raise ValueError(f"unknown period {label!r}: choose one of {', '.join(PERIODS)}")
     days = PERIODS[label]
     return None if days is None else utc(now) - timedelta(days=days)
+
+
+def period_label(value: str) -> str:
+    """The `PERIODS` label of a period given by its label or its short name (`PERIOD_ALIASES`).
+
+    Raises:
+        ValueError: an unknown period.
+
+    Example:
+        >>> period_label("30d"), period_label("Depuis le début")
+        ('30 derniers jours', 'Depuis le début')
+    """
+    if value in PERIODS:
+        return value
+    if value.strip().lower() in PERIOD_ALIASES:
+        return PERIOD_ALIASES[value.strip().lower()]
+    raise ValueError(f"unknown period {value!r}: choose one of {', '.join(PERIOD_ALIASES)} "
+                     f"or {', '.join(repr(p) for p in PERIODS)}")
 
 
 def in_period(facts: Iterable[QuestionFacts], start: datetime | None, end: datetime) -> list[QuestionFacts]:

@@ -151,6 +151,11 @@ def _outbox_delivery(conn: Connection) -> None:
             message_id=make_msgid(idstring=f"question-{question_id}", domain=MESSAGE_ID_DOMAIN)))
 
 
+def _draft_peers(conn: Connection) -> None:
+    """Drafts record the peer experiences proposed with them (NULL for older drafts)."""
+    conn.exec_driver_sql(f"ALTER TABLE drafts ADD COLUMN peers {JSON().compile(dialect=conn.dialect)}")
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "threads, questions, drafts, answers, events, advisors, feedback, outbox", _initial),
     Migration(2, "draft jobs; questions' submission key; undrafted questions queued", _draft_jobs),
@@ -158,6 +163,7 @@ MIGRATIONS: tuple[Migration, ...] = (
               _sessions_and_limits),
     Migration(4, "one rating per answered question (a new rating replaces the old)", _one_rating_per_answer),
     Migration(5, "outbox: stable Message-ID, time of the next delivery attempt", _outbox_delivery),
+    Migration(6, "drafts.peers: the peer experiences proposed with a draft", _draft_peers),
 )
 LATEST = MIGRATIONS[-1].number
 

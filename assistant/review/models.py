@@ -159,6 +159,8 @@ class DraftRow(Base):
     generator: Mapped[str] = mapped_column(String(64))
     requested_by: Mapped[int | None] = mapped_column(ForeignKey("advisors.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    #: Peer experiences proposed with the draft (`views.ShownPeer` as JSON); NULL before schema 2.
+    peers: Mapped[list | None] = mapped_column(JSON, nullable=True)
 
 
 class AnswerRow(Base):

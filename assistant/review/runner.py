@@ -28,14 +28,15 @@ from assistant.records import Draft
 from assistant.review.errors import DatabaseBusy
 from assistant.review.jobs import DraftJobs, DraftTask
 from assistant.review.live import LiveDrafts
-from assistant.review.models import DRAFTED, IN_REVIEW, RECEIVED, DraftRow
+from assistant.review.models import DRAFTED, IN_REVIEW, RECEIVED, DraftRow, ThreadRow
 from assistant.review.store import Store
-from assistant.review.views import ShownPassage
+from assistant.review.views import ShownPassage, ShownPeer
 
 log = logging.getLogger(__name__)
 
 #: A drafter: `drafter(question, history)`, plus `passages=` (stored `drafting.refs`, when the job
-#: has them) and `on_text=` (a callback for each piece of text, when the service follows drafts live).
+#: has them), `on_text=` (a callback for each piece of text, when the service follows drafts live)
+#: and `organisation=` (the buyer's, when the thread has one).
 Drafter = Callable[..., Draft]
 #: States in which a question takes a new draft.
 DRAFTABLE = (RECEIVED, DRAFTED, IN_REVIEW)
@@ -74,6 +75,7 @@ def store_draft(store: Store, session: Session, question_id: int, draft: Draft, 
         question_id=question_id, number=number, text=draft.text,
         citations=[asdict(c) for c in draft.citations], flags=[asdict(f) for f in draft.flags],
         passages=[asdict(ShownPassage.from_passage(p)) for p in draft.passages],
+        peers=[asdict(ShownPeer.from_passage(p)) for p in draft.peers],
         abstained=draft.abstained, reason=draft.reason, generator=draft.generator,
         requested_by=advisor_id, created_at=store.now(),
     ))
@@ -146,6 +148,7 @@ class DraftRunner:
             question = self.store.question(session, task.question_id)
             text, status = question.text, question.status
             history = self.store.earlier_questions(session, question.thread_id, question.id)
+            organisation = session.get(ThreadRow, question.thread_id).organisation
             if task.requested_by is not None:
                 actor = self.store.advisor_names(session).get(task.requested_by, actor)
         if status not in DRAFTABLE:
@@ -158,7 +161,8 @@ class DraftRunner:
         try:
             with _Heartbeat(self.jobs, task, self.heartbeat_s, lambda: "".join(written)) as beat:
                 try:
-                    draft = self._draft(drafter or self.drafter, text, history, task, written, beat.lost)
+                    draft = self._draft(drafter or self.drafter, text, history, organisation, task, written,
+                                        beat.lost)
                 except JobLost:
                     log.info("draft job %s was replaced or taken over: its text is dropped", task.job_id)
                     return Outcome(task.question_id, status)
@@ -171,13 +175,15 @@ class DraftRunner:
             if self.live is not None:
                 self.live.end(task.question_id)
 
-    def _draft(self, drafter: Drafter | None, text: str, history: list[str], task: DraftTask,
-               written: list[str], lost: threading.Event) -> Draft:
+    def _draft(self, drafter: Drafter | None, text: str, history: list[str], organisation: str | None,
+               task: DraftTask, written: list[str], lost: threading.Event) -> Draft:
         if drafter is None:
             raise RuntimeError("no drafter configured")
         options: dict[str, Any] = {}
         if task.passages is not None:
             options["passages"] = task.passages
+        if organisation:
+            options["organisation"] = organisation
         if self.live is not None:
             def on_text(piece: str) -> None:
                 if lost.is_set():

@@ -66,6 +66,37 @@ class ShownPassage:
 
 
 @dataclass(frozen=True)
+class ShownPeer:
+    """A peer experience proposed with a draft, as the advisor saw it (stored with the draft).
+
+    Args:
+        chunk_id: Id of the peer's chunk.
+        metadata: The peer record as indexed: organisation, org_type, region, departement,
+            subject, year, reference (the public source), url, contact, reliability, date.
+        score: Match score (subject match times closeness to the buyer).
+        text: What they did, as indexed.
+    """
+
+    chunk_id: str
+    metadata: Mapping[str, str]
+    score: float = 0.0
+    text: str = ""
+
+    @property
+    def organisation(self) -> str:
+        return self.metadata.get("organisation", "")
+
+    @classmethod
+    def from_passage(cls, passage: Passage) -> ShownPeer:
+        return cls(passage.chunk.id, dict(passage.chunk.metadata), float(passage.score), passage.chunk.text)
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> ShownPeer:
+        return cls(data["chunk_id"], dict(data.get("metadata") or {}), float(data.get("score", 0.0)),
+                   str(data.get("text", "")))
+
+
+@dataclass(frozen=True)
 class StoredDraft:
     """One version of a question's draft, with everything shown to the advisor."""
 
@@ -78,6 +109,7 @@ class StoredDraft:
     reason: str
     generator: str
     created_at: datetime
+    peers: tuple[ShownPeer, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -293,6 +325,7 @@ def stored_draft(row: DraftRow) -> StoredDraft:
         citations=tuple(Citation(**c) for c in row.citations), flags=tuple(Flag(**f) for f in row.flags),
         passages=tuple(ShownPassage.from_json(p) for p in row.passages), abstained=row.abstained,
         reason=row.reason, generator=row.generator, created_at=row.created_at,
+        peers=tuple(ShownPeer.from_json(p) for p in row.peers or ()),
     )
 
 

@@ -14,6 +14,7 @@ Example:
 from __future__ import annotations
 
 import logging
+from dataclasses import asdict
 from datetime import datetime, timezone
 
 import gradio as gr
@@ -22,7 +23,7 @@ import pandas as pd
 from assistant.errors import GuichetError
 from assistant.review.texts import MAX_ANSWER_CHARS, MAX_NOTE_CHARS
 from assistant.insights import topics
-from assistant.review.views import QuestionDetail
+from assistant.review.views import QuestionDetail, ShownPeer
 from assistant.ui import render
 from assistant.ui.desk import AGE_FILTERS, ALL_SUBJECTS, STATUS_FILTERS, Desk
 
@@ -206,6 +207,35 @@ def build(desk: Desk) -> gr.Blocks:
         header, _, flags, cites, picks, similar, state, note, candidates = item(opened.detail, note, gr.skip())
         return gr.skip(), header, gr.skip(), flags, cites, picks, similar, state, note, candidates
 
+    def on_peers(current, request: gr.Request):
+        """The peers proposed with the question's draft, all kept until the advisor unticks one."""
+        _advisor(request)
+        try:
+            draft = desk.show(current["id"]).draft if current else None
+        except Exception:  # noqa: BLE001 - the notice already says what went wrong with the question
+            draft = None
+        peers = list(draft.peers) if draft is not None else []
+        choices = gr.update(choices=render.peer_choices(peers), value=[p.chunk_id for p in peers])
+        return render.peers_panel(peers), choices, {p.chunk_id: asdict(p) for p in peers}
+
+    def on_peer_search(query, known, picked, request: gr.Request):
+        _advisor(request)
+        try:
+            found = desk.search_peers(query or "")
+        except Exception as exc:  # noqa: BLE001
+            return gr.skip(), gr.skip(), gr.skip(), _error(exc)
+        known = {**(known or {}), **{p.chunk_id: asdict(p) for p in found}}
+        peers = [ShownPeer.from_json(p) for p in known.values()]
+        choices = gr.update(choices=render.peer_choices(peers), value=list(picked or ()))
+        return (render.peers_panel(peers), choices, known,
+                f"{len(found)} pair(s) ajouté(s) à la liste : cochez ceux à citer, puis mettez la réponse à jour.")
+
+    def on_peer_apply(text, picked, known, request: gr.Request):
+        _advisor(request)
+        chosen = [ShownPeer.from_json(known[c]) for c in picked or () if c in (known or {})]
+        return desk.with_peers(text or "", chosen), \
+            f"Réponse mise à jour : {len(chosen)} pair(s) dans « Des acheteurs qui l'ont fait »."
+
     def on_search(query, candidates, picked, request: gr.Request):
         _advisor(request)
         try:
@@ -221,6 +251,7 @@ def build(desk: Desk) -> gr.Blocks:
     with gr.Blocks(title="Guichet vert — conseillers") as app:
         current = gr.State(None)
         candidates = gr.State({})
+        known_peers = gr.State({})
         gr.Markdown("# Espace conseillers")
         whoami = gr.Markdown(elem_id="connecte")
         with gr.Row():
@@ -253,6 +284,15 @@ def build(desk: Desk) -> gr.Blocks:
             with gr.Column(scale=2):
                 gr.Markdown("### Citations et passages cités")
                 cites = gr.Markdown(elem_id="citations", sanitize_html=True, latex_delimiters=[])
+                gr.Markdown("### Des acheteurs qui l'ont fait")
+                peer_panel = gr.Markdown(elem_id="pairs", latex_delimiters=[])
+                peer_picks = gr.CheckboxGroup(label="Pairs à citer dans la réponse", choices=[],
+                                              elem_id="pairs-choisis")
+                with gr.Row(equal_height=True):
+                    peer_query = gr.Textbox(label="Chercher un autre pair", scale=3, elem_id="recherche-pairs")
+                    peer_search_btn = gr.Button("Chercher", scale=1, elem_id="chercher-pairs")
+                peer_apply_btn = gr.Button("Mettre à jour « Des acheteurs qui l'ont fait » dans la réponse",
+                                           elem_id="appliquer-pairs")
         with gr.Accordion("Rejeter ou escalader", open=False, elem_id="rejeter-escalader"):
             reason = gr.Textbox(label="Motif (pour les conseillers, jamais montré au demandeur)",
                                 max_length=MAX_NOTE_CHARS, elem_id="motif")
@@ -281,11 +321,16 @@ def build(desk: Desk) -> gr.Blocks:
         # Opening another question clears what belonged to the previous one (reuse box, reasons).
         fresh = dict(fn=lambda: (False, "", ""), inputs=None, outputs=[reusable, reason, message],
                      api_visibility="private", show_progress="hidden")
-        # Then, when the draft is still being written, it is streamed into the editor.
+        # Then, when the draft is still being written, it is streamed into the editor; the peers
+        # panel follows the opened question's draft (and its new draft after a re-draft).
         followed = dict(fn=on_follow, inputs=[current, editor], outputs=item_outputs, api_visibility="private",
                       show_progress="hidden", concurrency_id="suivi", concurrency_limit=FOLLOW_CONCURRENCY)
-        open_btn.click(on_open, [number], item_outputs, api_visibility="private").then(**fresh).then(**followed)
-        table.select(on_select, [table], item_outputs, api_visibility="private").then(**fresh).then(**followed)
+        peers_of_item = dict(fn=on_peers, inputs=[current], outputs=[peer_panel, peer_picks, known_peers],
+                             api_visibility="private", show_progress="hidden")
+        open_btn.click(on_open, [number], item_outputs, api_visibility="private").then(**fresh).then(
+            **followed).then(**peers_of_item)
+        table.select(on_select, [table], item_outputs, api_visibility="private").then(**fresh).then(
+            **followed).then(**peers_of_item)
         refresh_queue = dict(fn=on_queue, inputs=filters, outputs=[table, counts], api_visibility="private",
                              show_progress="hidden")
         validate_btn.click(on_validate, [current, editor, reusable], item_outputs,
@@ -294,7 +339,12 @@ def build(desk: Desk) -> gr.Blocks:
                          api_visibility="private").then(**refresh_queue)
         escalate_btn.click(on_escalate, [current, reason], item_outputs, api_visibility="private").then(**refresh_queue)
         release_btn.click(on_release, [current], item_outputs, api_visibility="private").then(**refresh_queue)
-        redraft_btn.click(on_redraft, [current, picks], item_outputs, api_visibility="private").then(**followed)
+        redraft_btn.click(on_redraft, [current, picks], item_outputs, api_visibility="private").then(
+            **followed).then(**peers_of_item)
         reload_btn.click(on_reload, [current], item_outputs, api_visibility="private")
         search_btn.click(on_search, [query, candidates, picks], [picks, candidates, notice], api_visibility="private")
+        peer_search_btn.click(on_peer_search, [peer_query, known_peers, peer_picks],
+                              [peer_panel, peer_picks, known_peers, notice], api_visibility="private")
+        peer_apply_btn.click(on_peer_apply, [editor, peer_picks, known_peers], [editor, notice],
+                             api_visibility="private")
     return app

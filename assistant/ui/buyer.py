@@ -92,7 +92,7 @@ def build(desk: Desk, poll_seconds: float = POLL_SECONDS) -> gr.Blocks:
                            session=session or "", address=address)
         except Exception as exc:  # noqa: BLE001 - shown as one French line; the question stays typed
             return (gr.skip(),) * 8 + (_error(exc),)
-        text = render.acknowledgement(ack.question_id, ack.resources, ack.delay)
+        text = render.acknowledgement(ack.question_id, ack.resources, ack.delay, ack.peers)
         acks = {**acks, str(ack.question_id): text}
         # A new thread holds this question only: no need to read it back.
         chat, box, picker = [{"role": "user", "content": render.plain(question)},

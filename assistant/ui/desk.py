@@ -33,7 +33,7 @@ from assistant.review.limits import Limits
 from assistant.review.live import LiveDrafts
 from assistant.review.service import ReviewService
 from assistant.review.store import utcnow
-from assistant.review.views import QuestionDetail, ShownPassage, ThreadView
+from assistant.review.views import QuestionDetail, ShownPassage, ShownPeer, ThreadView
 from assistant.review.worker import BuyerActivity, DraftWorker
 
 log = logging.getLogger(__name__)
@@ -81,12 +81,14 @@ class Resource:
 
 @dataclass(frozen=True)
 class Acknowledgement:
-    """What a buyer gets at once: the question is recorded, where to look meanwhile, how long."""
+    """What a buyer gets at once: the question is recorded, where to look meanwhile, how long,
+    and the peers who did it, if some match well."""
 
     question_id: int
     thread: str
     resources: tuple[Resource, ...]
     delay: str
+    peers: tuple[ShownPeer, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -198,8 +200,8 @@ class Desk:
 
     # ------------------------------------------------------------------ pipeline hooks
 
-    def _draft(self, question: str, history: list[str], passages=None, on_text=None):
-        return self.assistant.draft_job(question, history, passages, on_text)
+    def _draft(self, question: str, history: list[str], passages=None, on_text=None, organisation=None):
+        return self.assistant.draft_job(question, history, passages, on_text, organisation=organisation)
 
     def _reuse(self, path: Path) -> None:
         """A validated answer marked reusable joins the knowledge base at once."""
@@ -253,7 +255,8 @@ class Desk:
         # The question is stored: from here on nothing may fail the acknowledgement.
         shown = [ShownPassage.from_passage(p) for p in passages or ()]
         resources = resources_of(shown, kinds={p.chunk.id: p.chunk.kind for p in passages or ()})
-        return Acknowledgement(sub.id, sub.thread, resources, self._delay_or_default())
+        return Acknowledgement(sub.id, sub.thread, resources, self._delay_or_default(),
+                               self.peers_for(question, organisation, history))
 
     def _resources_search(self, question: str, history: list[str]) -> list[Passage] | None:
         """The acknowledgement's resources: a lexical (BM25) search, which takes milliseconds.
@@ -282,6 +285,15 @@ class Desk:
         except Exception:  # noqa: BLE001 - the delay is a courtesy: never a reason to fail the buyer
             log.exception("expected delay unavailable")
             return DEFAULT_DELAY
+
+    def peers_for(self, question: str, organisation: str | None = None,
+                  history: Sequence[str] = ()) -> tuple[ShownPeer, ...]:
+        """Peers who did what the question is about, from retrieval alone (none when the lookup fails)."""
+        try:
+            return tuple(ShownPeer.from_passage(p) for p in self.assistant.peers(question, history, organisation))
+        except Exception as exc:  # noqa: BLE001 - peers are a help: the acknowledgement never fails for them
+            log.warning("peer lookup failed: %s: %s", type(exc).__name__, exc)
+            return ()
 
     def thread(self, token: str) -> ThreadView:
         """A buyer's thread; raises `UnknownThread` for an unknown or malformed token."""
@@ -373,6 +385,21 @@ class Desk:
     def search(self, query: str, k: int = 5) -> list[ShownPassage]:
         """Passages an advisor may pick for a re-draft."""
         return [ShownPassage.from_passage(p) for p in self.assistant.search(query, k=k)]
+
+    def search_peers(self, query: str, k: int = 5) -> list[ShownPeer]:
+        """Peer experiences an advisor may add to the answer (every match, no subject check)."""
+        from assistant.retrieval.filters import Filters
+
+        found = self.assistant.search(query, k=k, filters=Filters(kinds=("peer",)))
+        return [ShownPeer.from_passage(p) for p in found]
+
+    @staticmethod
+    def with_peers(text: str, peers: Sequence[ShownPeer]) -> str:
+        """The answer text with its "Des acheteurs qui l'ont fait" block made of these peers
+        (removed when there is none), the rest of the text untouched."""
+        from assistant.drafting.peers import peer_line, replace_block
+
+        return replace_block(text, [peer_line(p.metadata) for p in peers])
 
     def redraft(self, question_id: int, advisor: str, chunk_ids: Sequence[str] = (),
                 expected_version: int | None = None) -> QuestionDetail:

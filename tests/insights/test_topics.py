@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import csv
 import io
+from datetime import datetime, timezone
 from pathlib import Path
 
 import pytest
 import yaml
 
-from assistant.insights import agreement, exports, topics
+from assistant.insights import agreement, exports, quality, topics
+from assistant.insights.indicators import QuestionFacts
 
 SAMPLE_QUESTIONS = Path(__file__).resolve().parents[2] / "evals" / "sample-questions.yaml"
 
@@ -80,12 +82,16 @@ def test_cluster_texts_refuses_a_bad_threshold(threshold):
         topics.cluster_texts(["a", "b"], threshold)
 
 
-def test_groups_csv_round_trips_through_a_csv_reader():
-    groups = topics.group_questions([(1, 'label "équivalent", accepté ?'), (2, "écolabel ; exiger\nun label")])
-    rows = list(csv.reader(io.StringIO(exports.groups_csv(groups))))
-    assert rows[0] == ["sujet", "questions", "identifiants", "exemples"], "header"
+def test_topics_csv_round_trips_through_a_csv_reader():
+    questions = [(1, 'label "équivalent", accepté ?'), (2, "écolabel ; exiger\nun label")]
+    groups = topics.group_questions(questions)
+    facts = [QuestionFacts(i, text, "received", datetime(2026, 3, 2, tzinfo=timezone.utc)) for i, text in questions]
+    rows = list(csv.reader(io.StringIO(exports.topics_csv(quality.topic_quality(groups, facts)))))
+    assert rows[0][:4] == ["sujet", "questions", "identifiants", "exemples"], "header"
+    assert rows[0] == list(exports.TOPIC_COLUMNS) and all(len(r) == len(rows[0]) for r in rows), "one cell per column"
     assert rows[1][0] == "Labels et écolabels" and rows[1][1] == "2" and rows[1][2] == "1 2", f"row: {rows[1]}"
     assert 'label "équivalent", accepté ?' in rows[1][3], "quotes and commas survive the CSV"
+    assert rows[1][4] == "non" and rows[1][5] == "", "no draft, no answer: no score and no flag"
 
 
 def test_score_against_perfect_and_degenerate():

@@ -47,8 +47,9 @@ SECOND_PASSAGE = Passage(
 )
 
 
-def draft_from_fixed_passage(question: str, history: list[str]) -> Draft:
-    """A cited draft built from the fixed passages (test input, not a drafting algorithm)."""
+def draft_from_fixed_passage(question: str, history: list[str], organisation: str | None = None) -> Draft:
+    """A cited draft built from the fixed passages (test input, not a drafting algorithm); the
+    buyer's organisation, which the service passes when the thread has one, changes nothing."""
     context = f" (suite de : {history[-1]})" if history else ""
     return Draft(
         text=f"Oui{context} : {FIXED_QUOTE} [1] Un équivalent doit être accepté [2].",

@@ -236,6 +236,7 @@ def test_a_database_of_the_previous_version_gets_sessions_and_limits(home, servi
             ALTER TABLE advisors DROP COLUMN removed_at;
             ALTER TABLE outbox DROP COLUMN message_id;
             ALTER TABLE outbox DROP COLUMN next_attempt_at;
+            ALTER TABLE drafts DROP COLUMN peers;
             DELETE FROM schema_version WHERE version > 2;
         """)
     reopened = ReviewService(Settings(home=home), password_hasher=CountingHasher())

@@ -175,6 +175,7 @@ def test_an_outbox_of_schema_version_4_gets_message_ids_and_is_still_delivered(h
         conn.executescript("""
             ALTER TABLE outbox DROP COLUMN message_id;
             ALTER TABLE outbox DROP COLUMN next_attempt_at;
+            ALTER TABLE drafts DROP COLUMN peers;
             DELETE FROM schema_version WHERE version > 4;
         """)
     inbox = Inbox()

@@ -320,6 +320,7 @@ def test_migration_queues_the_questions_a_version_1_database_left_without_a_draf
             CREATE INDEX ix_feedback_question_id ON feedback (question_id);
             ALTER TABLE outbox DROP COLUMN message_id;
             ALTER TABLE outbox DROP COLUMN next_attempt_at;
+            ALTER TABLE drafts DROP COLUMN peers;
             DELETE FROM schema_version WHERE version > 1;
         """)
     assert migrate(make_engine(url)) == LATEST

@@ -209,3 +209,17 @@ def test_limits_and_sessions_are_shared_and_atomic_on_postgresql(pg):
     finally:
         for service in services:
             service.close()
+
+
+def test_peers_of_drafts_and_their_migration_on_postgresql(pg):
+    from test_review_peers import PEERS_MIGRATION, draft_with_a_peer
+
+    from assistant.review.migrations import LATEST, migrate
+
+    sub = pg.submit("Qui a acheté des portables reconditionnés ?", drafter=draft_with_a_peer)
+    assert pg.show(sub.id).draft.peers[0].organisation == "Ville de Champigny-sur-Marne"
+    with pg.engine.begin() as conn:  # back to the schema before the peers of drafts
+        conn.exec_driver_sql("ALTER TABLE drafts DROP COLUMN peers")
+        conn.exec_driver_sql(f"DELETE FROM schema_version WHERE version >= {PEERS_MIGRATION}")
+    assert migrate(pg.engine) == LATEST
+    assert pg.show(sub.id).draft.peers == (), "the column is back, empty for the drafts made before"

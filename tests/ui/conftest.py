@@ -1,7 +1,7 @@
 """Fixtures of the web app tests: a real small index, the real app in a subprocess, Chromium.
 
-The index (three guides and one file of past answers from the bundled corpus, embedded with the
-real bundled model) is built once per session and copied for each consumer, so that each
+The index (three guides, one file of past answers and the peers file of the bundled corpus,
+embedded with the real bundled model) is built once per session and copied for each consumer, so that each
 server or desk gets its own review database and nothing leaks between tests.
 """
 
@@ -29,6 +29,7 @@ CORPUS_FILES = (
     ROOT / "corpus" / "guides" / "don-materiel-informatique.md",
     ROOT / "corpus" / "guides" / "indice-reparabilite.md",
     ROOT / "corpus" / "answers" / "cadre-juridique.yaml",
+    ROOT / "corpus" / "peers" / "retours-experience.yaml",
 )
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",

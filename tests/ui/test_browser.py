@@ -422,3 +422,63 @@ def test_another_site_can_neither_log_a_visitor_in_nor_out(server, browser, scre
     victim.wait_for_url(server.url + "/connexion")
     victim.goto(server.url + "/conseiller/")
     victim.wait_for_url(re.compile(r"/connexion\?suite="))
+
+
+HERAULT_PCS = "On est une commune de l'Hérault : on voudrait acheter des PC reconditionnés, quelqu'un l'a déjà fait ?"
+
+
+def test_peers_reach_the_buyer_and_the_advisor_keeps_removes_and_adds_them(server, browser, screenshots):
+    watch = Watch()
+    buyer = open_page(browser, watch)
+    token = ask_in_browser(buyer, server.url, HERAULT_PCS)
+    fil = buyer.locator("#fil")
+    fil.get_by_text("Des acheteurs qui l'ont fait").wait_for()
+    service = server.service()
+    try:
+        question = next(q for q in service.list_questions() if q.text == HERAULT_PCS)
+        draft = service.show(question.id).draft
+    finally:
+        service.close()
+    proposed = draft.peers
+    assert "Des acheteurs qui l'ont fait" in draft.text and proposed[0].metadata["reference"] in draft.text, \
+        "the draft names the peers with their sources"
+    assert len(proposed) >= 2 and proposed[0].metadata["region"] == "Occitanie", [p.organisation for p in proposed]
+    assert fil.get_by_text(proposed[0].organisation).count() >= 1, "the buyer sees who did it"
+    assert fil.locator(f"a[href='{proposed[0].metadata['url']}']").count() == 1, "with a link to the public source"
+    shot(buyer, screenshots, "15-acheteur-des-acheteurs-qui-l-ont-fait")
+
+    advisor = open_page(browser, watch)
+    login(advisor, server.url, "alice")
+    wait_queue(advisor)
+    open_question(advisor, question.id)
+    panel = advisor.locator("#pairs")
+    panel.get_by_text(proposed[0].organisation).first.wait_for()
+    assert panel.get_by_text("à jour au 01/12/2026").count() >= 1 and panel.locator("a[href^='https://']").count() >= 1, \
+        "each peer beside the draft with its source and date"
+    editor = field(advisor, "editeur")
+    if not draft.abstained:
+        assert "Des acheteurs qui l'ont fait" in editor.input_value(), "the block is in the draft being edited"
+    editor.fill("Bonjour, voici ce que nous pouvons vous dire.\n\nRelu par le guichet vert.")
+    boxes = advisor.locator("#pairs-choisis input[type=checkbox]")
+    assert boxes.count() == len(proposed) and all(boxes.nth(i).is_checked() for i in range(boxes.count()))
+    removed = proposed[-1].organisation
+    advisor.locator("#pairs-choisis label").filter(has_text=removed).first.click()  # untick one
+    field(advisor, "recherche-pairs").fill("cantine bio restauration collective")
+    advisor.click("#chercher-pairs")
+    advisor.locator("#avis").get_by_text("pair(s) ajouté(s)").wait_for()
+    advisor.locator("#pairs-choisis label").filter(has_text="Mouans-Sartoux").first.click()  # add one
+    advisor.click("#appliquer-pairs")
+    advisor.locator("#avis").get_by_text("Réponse mise à jour").wait_for()
+    text = editor.input_value()
+    assert "Mouans-Sartoux" in text and proposed[0].organisation in text and removed not in text, text[-900:]
+    assert text.startswith("Bonjour, voici ce que nous pouvons vous dire."), "the advisor's own text stays"
+    shot(advisor, screenshots, "16-conseiller-pairs")
+    advisor.click("#valider")
+    advisor.locator("#avis").get_by_text("Réponse validée et envoyée").wait_for()
+
+    buyer.goto(f"{server.url}/?fil={token}")
+    buyer.locator("#fil").get_by_text("Réponse du guichet vert").wait_for()
+    answer = buyer.locator("#fil").inner_text()
+    assert "Mouans-Sartoux" in answer and removed not in answer.split("Réponse du guichet vert", 1)[1], \
+        "the buyer gets the peers the advisor kept"
+    assert watch.dialogs == []

@@ -14,11 +14,15 @@ from assistant.records import Draft
 from assistant.review.errors import Conflict, InvalidInput, RateLimited, UnknownThread
 from assistant.review.limits import Limits
 from assistant.review.store import utcnow
+from assistant.ui import render
 from assistant.ui.desk import Desk, resources_of
 from assistant.ui.server import first_start
 
 LABEL_QUESTION = "Puis-je exiger un label précis dans mon marché ?"
 DON_QUESTION = "Peut-on donner nos vieux ordinateurs réformés à une association ?"
+HERAULT_PCS = "On est une commune de l'Hérault : on voudrait acheter des PC reconditionnés, quelqu'un l'a déjà fait ?"
+NO_PEER = "Quel délai de standstill après le rejet des offres ?"
+PEERS_FILE = ROOT / "corpus" / "peers" / "retours-experience.yaml"
 
 
 def test_ask_acknowledges_with_resources_and_a_private_thread(desk):
@@ -290,3 +294,59 @@ def test_an_answer_whose_mail_failed_stays_in_the_queue_until_it_is_delivered(de
     note = render.closing_note(desk.validate(no_mail.question_id, "alice", "Oui.", False, detail.version),
                                "Réponse validée")
     assert note.endswith("(pas de courriel : le demandeur n'a pas laissé d'adresse)."), note
+
+
+def test_peers_in_the_acknowledgement_and_in_the_draft(desk):
+    ack = desk.ask(HERAULT_PCS, session="peers")
+    assert 1 <= len(ack.peers) <= 3, f"one to three peers: {[p.organisation for p in ack.peers]}"
+    assert ack.peers[0].metadata["region"] == "Occitanie", "the buyer's région first"
+    shown = render.acknowledgement(ack.question_id, ack.resources, ack.delay, ack.peers)
+    assert "Des acheteurs qui l'ont fait" in shown and render.plain(ack.peers[0].organisation) in shown
+    assert f"]({ack.peers[0].metadata['url']})" in shown, "the buyer gets a link to the public source"
+    draft = drafted(desk, ack.question_id).draft
+    assert [p.chunk_id for p in draft.peers] == [p.chunk_id for p in ack.peers], "the advisor sees the same peers"
+    assert "Des acheteurs qui l'ont fait" in draft.text
+    for peer in draft.peers:
+        assert peer.metadata["reference"] in draft.text and peer.organisation in draft.text
+    assert desk.search(HERAULT_PCS, k=5) and all(p.source != str(PEERS_FILE) for p in desk.search(HERAULT_PCS, k=5)), \
+        "passages never come from the peers file"
+
+
+def test_no_peer_for_a_subject_no_peer_covers(desk):
+    ack = desk.ask(NO_PEER, session="nopeer")
+    assert ack.peers == (), [p.organisation for p in ack.peers]
+    draft = drafted(desk, ack.question_id).draft
+    assert draft.peers == () and "Des acheteurs qui l'ont fait" not in draft.text
+    assert "Des acheteurs qui l'ont fait" not in render.acknowledgement(ack.question_id, ack.resources, ack.delay,
+                                                                       ack.peers)
+
+
+def test_the_organisation_field_ranks_peers(desk):
+    question = "On voudrait acheter des PC reconditionnés, quelqu'un l'a déjà fait ?"
+    paris = desk.ask(question, organisation="Mairie de Champigny-sur-Marne (Val-de-Marne)", session="o1")
+    sete = desk.ask(question, organisation="Mairie de Sète (Hérault)", session="o2")
+    assert paris.peers[0].metadata["region"] == "Île-de-France"
+    assert sete.peers[0].metadata["region"] == "Occitanie"
+    assert drafted(desk, sete.question_id).draft.peers[0].metadata["region"] == "Occitanie", \
+        "the draft is ranked with the organisation too"
+
+
+def test_the_advisor_keeps_removes_and_adds_peers_before_sending(desk):
+    ack = desk.ask(HERAULT_PCS, session="adv")
+    drafted(desk, ack.question_id)
+    detail = desk.open(ack.question_id, "alice").detail
+    proposed = detail.draft.peers
+    assert len(proposed) >= 2, "this test needs two proposed peers"
+    kept = desk.with_peers(detail.draft.text, proposed[:1])
+    assert proposed[0].organisation in kept and proposed[1].organisation not in kept, "one removed, one kept"
+    added = desk.search_peers("cantine bio restauration collective")
+    assert added and all(p.metadata.get("organisation") for p in added)
+    text = desk.with_peers(kept, [proposed[0], added[0]])
+    assert added[0].organisation in text and text.count("Des acheteurs qui l'ont fait") == 1, "one block, rewritten"
+    before, after = detail.draft.text.split("Des acheteurs qui l'ont fait")[0], text.split("Des acheteurs")[0]
+    assert before == after, "the rest of the advisor's text is untouched"
+    desk.validate(ack.question_id, "alice", text, False, detail.version)
+    answer = desk.thread(ack.thread).messages[0].answer
+    assert added[0].organisation in answer and proposed[0].metadata["reference"] in answer, \
+        "the buyer gets the peers the advisor kept, with their sources"
+    assert "Des acheteurs qui l'ont fait" not in desk.with_peers(text, []), "removing every peer removes the block"

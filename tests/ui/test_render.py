@@ -14,6 +14,7 @@ from assistant.review.views import (
     DraftJob,
     QuestionDetail,
     ShownPassage,
+    ShownPeer,
     Source,
     StoredDraft,
     ThreadMessage,
@@ -219,3 +220,36 @@ def test_advisor_sees_the_reason_of_every_outcome(abstained, reason, shown):
 )
 def test_mail_state_in_paris_time(status, retry_at, sent_at, expected):
     assert render.mail_state(status, retry_at, sent_at) == expected
+
+
+def _peer(**changes) -> ShownPeer:
+    meta = {"organisation": "Ville de Champigny-sur-Marne", "org_type": "commune", "region": "Île-de-France",
+            "year": "2021", "subject": "Ordinateurs portables reconditionnés",
+            "reference": "https://example.org/champigny (page non datée)", "url": "https://example.org/champigny",
+            "date": "2026-12-01", "reliability": "source unique, à vérifier", "contact": "DSI de la ville"}
+    meta.update(changes)
+    return ShownPeer("p1", meta, 2.6, "Ville (commune) — Ordinateurs.\nAchat de 50 portables reconditionnés.")
+
+
+def test_peers_in_the_acknowledgement_and_beside_the_draft():
+    ack = render.acknowledgement(3, [], "environ une heure", [_peer()])
+    assert "**Des acheteurs qui l'ont fait**" in ack and "](https://example.org/champigny)" in ack
+    assert ack.index("Des acheteurs") < ack.index("seule la réponse du conseiller fait foi"), "before the caveat"
+    assert "Des acheteurs" not in render.acknowledgement(3, [], "environ une heure")
+    panel = render.peers_panel([_peer()])
+    for shown in ("Ville de Champigny\\-sur\\-Marne", "à jour au 01/12/2026", "source unique, à vérifier",
+                  "Contact : DSI de la ville", "Achat de 50 portables reconditionnés"):
+        assert shown in panel, f"{shown!r} missing from the advisor's panel: {panel}"
+    assert "Aucun pair" in render.peers_panel([])
+    assert render.peer_choices([_peer()]) == [("Ville de Champigny-sur-Marne — Ordinateurs portables reconditionnés",
+                                                "p1")]
+
+
+@pytest.mark.parametrize("payload", PAYLOADS)
+def test_a_peer_record_is_shown_as_text(payload):
+    peer = _peer(organisation=payload, subject=payload, contact=payload, url="javascript:alert(8)",
+                 reference=payload)
+    for markdown in (render.peers_panel([peer]), render.acknowledgement(1, [], "1 h", [peer])):
+        html = _rendered(markdown)
+        for tag in ("<img", "<script", "<svg", "<iframe", 'href="javascript'):
+            assert tag not in html, f"a peer record rendered as markup ({tag}): {html}"

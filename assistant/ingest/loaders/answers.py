@@ -1,10 +1,12 @@
-"""Past answers and resource directories (.yaml, .yml, .json, .csv): one document per record.
+"""Past answers, resource directories and peers (.yaml, .yml, .json, .csv): one document per record.
 
 Accepted shapes:
-- YAML/JSON: ``{"answers": [...], "notice": "..."}``, a bare list of answer records, or
-  ``{"resources": [...]}`` (both lists may appear in one file).
-- CSV: a header row with at least ``question`` and ``answer`` columns; ``sources`` separated
-  by ";". The delimiter is "," or ";" (French spreadsheets export with ";").
+- YAML/JSON: ``{"answers": [...], "notice": "..."}``, a bare list of answer records,
+  ``{"resources": [...]}`` or ``{"peers": [...]}`` (the lists may appear in one file; peer
+  records are described in `assistant.ingest.loaders.peers`).
+- CSV: a header row with at least ``question`` and ``answer`` columns (past answers) or
+  ``organisation`` and ``what`` columns (peers); ``sources`` separated by ";". The delimiter is
+  "," or ";" (French spreadsheets export with ";").
 
 An answer record has ``question`` and ``answer`` (required, text), ``sources`` (list, or text
 separated by ";"), ``date`` (YYYY-MM-DD, or DD/MM/YYYY), ``tags`` and ``id`` (optional).
@@ -47,6 +49,8 @@ from assistant.records import Document
 
 ANSWER_FIELDS = ("question", "answer")
 RESOURCE_FIELDS = ("name", "offers")
+#: Columns a CSV of peers must have (their other required fields are checked row by row).
+PEER_COLUMNS = ("organisation", "what")
 _TAG_SPLIT = re.compile(r"\s*[,;]\s*")
 
 
@@ -67,20 +71,25 @@ def load_answers(path: Path) -> list[Document]:
     suffix = path.suffix.lower()
     source = source_of(path)
     if suffix == ".csv":
+        if _csv_is_peers(text):
+            return _peers(source, _csv_records(text, PEER_COLUMNS))
         return _answers(source, _csv_records(text))
     kind = "JSON" if suffix == ".json" else "YAML"
     data = _parse_json(text) if kind == "JSON" else _parse_yaml(text)
     if isinstance(data, list):
         return _answers(source, _numbered(data))
-    if isinstance(data, dict) and ("answers" in data or "resources" in data):
+    if isinstance(data, dict) and ("answers" in data or "resources" in data or "peers" in data):
         documents = []
         if "answers" in data:
             documents += _answers(source, _numbered(_list_of(data, "answers")))
         if "resources" in data:
             documents += _resources(source, _numbered(_list_of(data, "resources")))
+        if "peers" in data:
+            documents += _peers(source, _numbered(_list_of(data, "peers")))
         return documents
     raise UnsupportedFile(
-        f"{kind} file is neither past answers nor resources: expected a top-level 'answers' or 'resources' list"
+        f"{kind} file is neither past answers, resources nor peers: expected a top-level 'answers', "
+        "'resources' or 'peers' list"
     )
 
 
@@ -143,16 +152,26 @@ def _numbered(records: list[Any]) -> Iterable[tuple[str, Any]]:
         yield (f"record {index} (line {line})" if line else f"record {index}"), record
 
 
-def _csv_records(text: str) -> Iterable[tuple[str, Any]]:
+def _csv_delimiter(text: str) -> str:
     header = text.split("\n", 1)[0]
-    delimiter = ";" if header.count(";") > header.count(",") else ","
-    reader = csv.DictReader(io.StringIO(text, newline=""), delimiter=delimiter)
+    return ";" if header.count(";") > header.count(",") else ","
+
+
+def _csv_is_peers(text: str) -> bool:
+    """A CSV whose header names 'organisation' and no 'question' holds peers."""
+    header = {name.strip().strip('"').lower() for name in text.split("\n", 1)[0].split(_csv_delimiter(text))}
+    return "organisation" in header and "question" not in header
+
+
+def _csv_records(text: str, required: tuple[str, ...] = ANSWER_FIELDS) -> Iterable[tuple[str, Any]]:
+    reader = csv.DictReader(io.StringIO(text, newline=""), delimiter=_csv_delimiter(text))
     try:
         columns = [(name or "").strip().lower() for name in reader.fieldnames or []]
-        missing = [name for name in ANSWER_FIELDS if name not in columns]
+        missing = [name for name in required if name not in columns]
         if missing:
             found = ", ".join(name for name in columns if name) or "none"
-            raise IngestError(f"CSV has no '{missing[0]}' column (columns: {found}); expected question, answer")
+            raise IngestError(f"CSV has no '{missing[0]}' column (columns: {found}); "
+                              f"expected {', '.join(required)}")
         reader.fieldnames = columns
         rows = []
         for index, row in enumerate(reader, start=1):
@@ -189,6 +208,13 @@ def _answers(source: str, records: Iterable[tuple[str, Any]]) -> list[Document]:
         documents.append(_document(source, question, "answer", text, metadata))
     _raise_problems(problems)
     return documents
+
+
+def _peers(source: str, records: Iterable[tuple[str, Any]]) -> list[Document]:
+    # Imported here: the peers loader builds on this module's record helpers.
+    from assistant.ingest.loaders.peers import peer_documents
+
+    return peer_documents(source, records)
 
 
 def _resources(source: str, records: Iterable[tuple[str, Any]]) -> list[Document]:
