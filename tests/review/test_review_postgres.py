@@ -216,7 +216,9 @@ def test_peers_of_drafts_and_their_migration_on_postgresql(pg):
 
     from assistant.review.migrations import LATEST, migrate
 
-    sub = pg.submit("Qui a acheté des portables reconditionnés ?", drafter=draft_with_a_peer)
+    writer = open_service(drafter=draft_with_a_peer)  # the same PostgreSQL database
+    sub = writer.submit("Qui a acheté des portables reconditionnés ?", organisation="Mairie de Sète (Hérault)")
+    writer.close()
     assert pg.show(sub.id).draft.peers[0].organisation == "Ville de Champigny-sur-Marne"
     with pg.engine.begin() as conn:  # back to the schema before the peers of drafts
         conn.exec_driver_sql("ALTER TABLE drafts DROP COLUMN peers")

@@ -11,7 +11,7 @@ import re
 from pathlib import Path
 
 import pytest
-from ui_fixtures import PASSWORD
+from ui_fixtures import PASSWORD, drafted
 
 pytestmark = pytest.mark.browser
 
@@ -436,7 +436,7 @@ def test_peers_reach_the_buyer_and_the_advisor_keeps_removes_and_adds_them(serve
     service = server.service()
     try:
         question = next(q for q in service.list_questions() if q.text == HERAULT_PCS)
-        draft = service.show(question.id).draft
+        draft = drafted(service, question.id).draft  # written in the background
     finally:
         service.close()
     proposed = draft.peers
