@@ -25,9 +25,9 @@ from dataclasses import replace
 
 from assistant.errors import InvalidQuery
 from assistant.records import Chunk, Passage
-from assistant.text.analysis import FrenchAnalyzer
 from assistant.retrieval.filters import Filters
 from assistant.retrieval.places import Whereabouts
+from assistant.text.analysis import FrenchAnalyzer
 
 #: Peers proposed at most.
 MAX_PEERS = 3
