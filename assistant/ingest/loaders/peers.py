@@ -26,7 +26,15 @@ from typing import Any, Iterable
 
 from assistant.errors import IngestError
 # The record helpers of past answers, which peer records share.
-from assistant.ingest.loaders.answers import _TAG_SPLIT, _document, _fields, _joined, _text
+from assistant.ingest.loaders.answers import (
+    _TAG_SPLIT,
+    _date,
+    _document,
+    _fields,
+    _joined,
+    _raise_problems,
+    _text,
+)
 from assistant.records import Document
 from assistant.retrieval.places import REGIONS, canonical_departement, canonical_region, kind_of, region_of
 
@@ -45,41 +53,53 @@ def peer_documents(source: str, records: Iterable[tuple[str, Any]]) -> list[Docu
             région or département, a département outside the région, a duplicate id.
     """
     documents: list[Document] = []
+    problems: list[tuple[str, str]] = []
     seen: dict[str, str] = {}
     for where, record in records:
-        fields = _fields(where, record, PEER_FIELDS)
-        if _EMAIL.search(fields["contact"]):
-            raise IngestError(f"{where}: 'contact' holds an e-mail address: give a role or the network "
-                              "that knows them, never a personal e-mail")
-        region = _region(where, fields["region"])
-        departement = _departement(where, _text(where, record, "departement"), region)
-        peer_id = _text(where, record, "id") or f"{fields['organisation']} — {fields['subject']}"
-        if peer_id in seen:
-            raise IngestError(f"{where}: duplicate peer '{peer_id}' (also {seen[peer_id]})")
-        seen[peer_id] = where
-        year = _text(where, record, "year")
-        url = _URL.search(fields["source"])
-        metadata = {
-            "peer_id": peer_id,
-            "organisation": fields["organisation"],
-            "org_type": fields["type"],
-            "org_kind": kind_of(fields["type"]) or fields["type"],
-            "region": region,
-            "departement": departement,
-            "subject": fields["subject"],
-            "tags": _joined(record.get("tags"), ", ", _TAG_SPLIT),
-            "year": year,
-            "reference": fields["source"],
-            "url": url.group().rstrip(".") if url else "",
-            "contact": fields["contact"],
-            "reliability": _text(where, record, "reliability"),
-            "date": _text(where, record, "date"),
-        }
-        place = ", ".join(p for p in (fields["type"], departement, region if region != NATIONAL else "", year) if p)
+        try:
+            fields, metadata = _peer(where, record, seen)
+        except IngestError as exc:
+            problems.append((where, str(exc)))
+            continue
+        place = ", ".join(p for p in (fields["type"], metadata["departement"],
+                                      metadata["region"] if metadata["region"] != NATIONAL else "",
+                                      metadata["year"]) if p)
         # What is searched and quoted; the source and the contact are shown from the metadata.
         text = f"{fields['organisation']} ({place}) — {fields['subject']}.\n{fields['what']}"
         documents.append(_document(source, fields["organisation"], "peer", text, metadata))
+    _raise_problems(problems)
     return documents
+
+
+def _peer(where: str, record: Any, seen: dict[str, str]) -> tuple[dict[str, str], dict[str, str]]:
+    """A record's required fields and the peer's metadata (its id noted in `seen`)."""
+    fields = _fields(where, record, PEER_FIELDS)
+    if _EMAIL.search(fields["contact"]):
+        raise IngestError(f"{where}: 'contact' holds an e-mail address: give a role or the network "
+                          "that knows them, never a personal e-mail")
+    region = _region(where, fields["region"])
+    departement = _departement(where, _text(where, record, "departement"), region)
+    peer_id = _text(where, record, "id") or f"{fields['organisation']} — {fields['subject']}"
+    if peer_id in seen:
+        raise IngestError(f"{where}: duplicate peer '{peer_id}' (also {seen[peer_id]})")
+    seen[peer_id] = where
+    url = _URL.search(fields["source"])
+    return fields, {
+        "peer_id": peer_id,
+        "organisation": fields["organisation"],
+        "org_type": fields["type"],
+        "org_kind": kind_of(fields["type"]) or fields["type"],
+        "region": region,
+        "departement": departement,
+        "subject": fields["subject"],
+        "tags": _joined(where, record, "tags", ", ", _TAG_SPLIT),
+        "year": _text(where, record, "year", numbers=True),  # a year may be written as a number
+        "reference": fields["source"],
+        "url": url.group().rstrip(".") if url else "",
+        "contact": fields["contact"],
+        "reliability": _text(where, record, "reliability"),
+        "date": _date(where, record),
+    }
 
 
 def _region(where: str, value: str) -> str:
