@@ -5,7 +5,7 @@ corpus/resources, corpus/peers) is indexed with a progress bar, then the app lis
 (127.0.0.1:7860 by default): / for buyers, /conseiller/ for advisors, /reseau/ for the network.
 """
 
-from assistant.ui.server import main
+from assistant.compose import main
 
 if __name__ == "__main__":
     main()

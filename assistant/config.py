@@ -17,6 +17,7 @@ from urllib.parse import urlsplit
 from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from assistant.drafting.dates import MAX_SOURCE_AGE_DAYS
 from assistant.errors import ConfigError
 
 PREFIX = "GUICHET_"
@@ -71,7 +72,7 @@ class Settings(BaseSettings):
     llm_model: str = Field("", description="Model name served by the endpoint.")
     llm_api_key: SecretStr = Field(SecretStr(""), description="API key of the endpoint (environment only).")
     llm_timeout_s: float = Field(60.0, gt=0, description="Timeout of one LLM request.")
-    max_source_age_days: int = Field(730, gt=0, description="Sources older than this are flagged for the advisor.")
+    max_source_age_days: int = Field(MAX_SOURCE_AGE_DAYS, gt=0, description="Sources older than this are flagged for the advisor.")
     draft_workers: int = Field(2, ge=0, description="Drafting threads of each app process (0 = this process "
                                "drafts nothing; another process or 'guichet review drafts --run' does).")
     draft_lease_s: float = Field(30.0, gt=0, description="How long a draft job stays claimed without a sign of "

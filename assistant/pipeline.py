@@ -1,10 +1,11 @@
-"""The `Assistant` facade: one object that ingests, searches and drafts, built from settings.
+"""The `Assistant` facade: one object that ingests, searches and drafts over one index.
 
 The CLI, the web app, the review stage and the evaluation runner all go through it, so a
-configuration (embedder, fusion weights, generator) means the same thing everywhere.
+configuration (embedder, fusion weights, generator) means the same thing everywhere; it is
+built from the settings by `assistant.compose`.
 
 Example:
-    >>> assistant = open_assistant(get_settings())                       # doctest: +SKIP
+    >>> assistant = compose.open_assistant(compose.load_settings())      # doctest: +SKIP
     >>> draft = assistant.ask("pc de 7 ans : don ou DEEE ?")             # doctest: +SKIP
     >>> draft.abstained, [c.marker for c in draft.citations]             # doctest: +SKIP
     (False, [1, 2])
@@ -16,48 +17,55 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any, Sequence
 
-from assistant.config import Settings
-from assistant.errors import ConfigError
+from assistant.drafting.factory import DraftingConfig
 from assistant.records import Draft, Passage
+from assistant.retrieval.options import RetrievalConfig, SearchMode
 from assistant.retrieval.peers import MAX_PEERS
 from assistant.store.index import KnowledgeIndex
-
-#: Named retrieval configurations for `guichet eval --config NAME`: settings overrides and a mode.
-CONFIGS: dict[str, dict] = {
-    "default": {"mode": "hybrid"},
-    "lexical": {"mode": "lexical"},
-    "dense": {"mode": "dense"},
-    # the default before the learned ranker: min-max score fusion 1 / 0.4 of 50 + 50 candidates
-    "fusion": {"mode": "hybrid", "ranker": "fusion", "candidates": 50},
-    "rrf": {"mode": "hybrid", "ranker": "fusion", "candidates": 50, "fusion": "rrf", "lexical_weight": 1.0,
-            "dense_weight": 1.0},
-    "naive": {"mode": "naive"},
-}
 
 
 class Assistant:
     """Ingest, search and draft over one knowledge index.
 
     Args:
-        settings: Where the index lives and how to retrieve and draft.
-        mode: Retrieval mode: "hybrid", "lexical" or "dense".
+        index: The knowledge index (closed by `close`).
+        retrieval: How to search (`top_k`, fusion weights, ranker...).
+        drafting: Which generator drafts.
+        mode: Retrieval mode of `search`.
+        lexical_cache_dir: Folder where the BM25 index is saved between runs (None: memory only).
+
+    Example:
+        >>> with compose.build_assistant(settings) as assistant:      # doctest: +SKIP
+        ...     assistant.search("label dans un DCE ?", k=3)
     """
 
-    def __init__(self, settings: Settings, mode: str = "hybrid") -> None:
-        self.settings = settings
-        self.mode = mode
-        self.index = KnowledgeIndex(settings)
+    def __init__(self, index: KnowledgeIndex, retrieval: RetrievalConfig, drafting: DraftingConfig,
+                 mode: SearchMode = SearchMode.HYBRID, lexical_cache_dir: Path | None = None) -> None:
+        self.index = index
+        self.retrieval = retrieval
+        self.drafting = drafting
+        self.mode = SearchMode.of(mode)
+        self.lexical_cache_dir = lexical_cache_dir
         self._retriever = None
         self._generator = None
+
+    def __enter__(self) -> "Assistant":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Close the index (its database connections and vector store client)."""
+        self.index.close()
 
     @property
     def retriever(self):
         if self._retriever is None:
             from assistant.retrieval.hybrid import HybridRetriever
 
-            self._retriever = HybridRetriever(self.index.catalog, self.index.vectors,
-                                              self.index.embedder, self.settings,
-                                              lexical_cache_dir=self.settings.home / "lexical")
+            self._retriever = HybridRetriever(self.index.catalog, self.index.vectors, self.index.embedder,
+                                              self.retrieval, lexical_cache_dir=self.lexical_cache_dir)
         return self._retriever
 
     @property
@@ -65,7 +73,7 @@ class Assistant:
         if self._generator is None:
             from assistant.drafting.factory import make_generator
 
-            self._generator = make_generator(self.settings, related_resources=self.related_resources,
+            self._generator = make_generator(self.drafting, related_resources=self.related_resources,
                                              rarity=self.term_rarity)
         return self._generator
 
@@ -83,7 +91,7 @@ class Assistant:
         """
         return self._evidence(lambda n: (self.retriever.search(question, k=n, filters=filters,
                                                                mode=mode or self.mode), None),
-                              k or self.settings.top_k, filters)[0]
+                              self.retrieval.k(k), filters)[0]
 
     def peers(self, question: str, history: Sequence[str] = (), organisation: str | None = None) -> list[Passage]:
         """Peers who did what the question is about, closest to the buyer first (maybe none).
@@ -105,13 +113,13 @@ class Assistant:
         for earlier in reversed(history):
             buyer = buyer.merged(locate(earlier, self_only=True))
         return match_peers(self.retriever.search, self.retriever.analyzer, contextual_query(question, history),
-                           buyer, mode="lexical")
+                           buyer, mode=SearchMode.LEXICAL)
 
     def search_detailed(self, question: str, k: int | None = None, filters=None):
         """Ranked passages and the first stage they come from (for evaluation), peers left out as in `search`."""
         return self._evidence(lambda n: self.retriever.search_with_stage(question, k=n, filters=filters,
                                                                          mode=self.mode),
-                              k or self.settings.top_k, filters)
+                              self.retrieval.k(k), filters)
 
     @staticmethod
     def _evidence(fetch: Callable[[int], tuple[list[Passage], Any]], k: int, filters) -> tuple[list[Passage], Any]:
@@ -135,7 +143,7 @@ class Assistant:
         from assistant.retrieval.filters import Filters
 
         return [p.chunk for p in self.retriever.search(question, k=k, filters=Filters(kinds=("resource",)),
-                                                        mode="lexical")]
+                                                        mode=SearchMode.LEXICAL)]
 
     def term_rarity(self, terms: Sequence[str]) -> dict[str, float]:
         """How rare each analysed term is in the index, from 0 (every chunk) to 1 (no chunk)."""
@@ -190,29 +198,3 @@ class Assistant:
     def index_fingerprint(self) -> dict:
         """Indexed documents and their content hashes, recorded with evaluation runs."""
         return {"embedder": self.index.embedder.name, "documents": self.index.catalog.files()}
-
-
-def open_assistant(settings: Settings, config: str = "default") -> Assistant:
-    """An Assistant for a named configuration of CONFIGS.
-
-    The "naive" configuration is the LangChain tutorial baseline (see `evaluation.naive`) over
-    the same files as the main index.
-
-    Raises:
-        ConfigError: an unknown configuration name, with the allowed ones.
-    """
-    if config not in CONFIGS:
-        raise ConfigError(f"unknown configuration {config!r}: choose one of {', '.join(CONFIGS)}")
-    overrides = dict(CONFIGS[config])
-    mode = overrides.pop("mode")
-    if mode == "naive":
-        from assistant.evaluation.naive import NaiveAssistant
-
-        main = Assistant(settings)
-        try:
-            return NaiveAssistant(settings, main.index.catalog.files())
-        finally:
-            main.index.close()
-    if overrides:
-        settings = settings.model_copy(update=overrides)
-    return Assistant(settings, mode=mode)

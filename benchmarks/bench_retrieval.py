@@ -85,6 +85,7 @@ def embed_times(embedder, texts: list[str], rounds: int) -> list[float]:
 
 def bench_corpus(home: Path | None, rounds: int) -> dict:
     from assistant.config import Settings
+    from assistant.compose import retrieval_config
     from assistant.retrieval.hybrid import HybridRetriever
     from assistant.store.index import KnowledgeIndex
 
@@ -100,10 +101,12 @@ def bench_corpus(home: Path | None, rounds: int) -> dict:
         print(f"  {report.as_json()} in {time.perf_counter() - start:.0f} s", flush=True)
     try:
         index = KnowledgeIndex(Settings(home=home))
-        retriever = HybridRetriever(index.catalog, index.vectors, index.embedder, index.settings,
+        retriever = HybridRetriever(index.catalog, index.vectors, index.embedder,
+                                    retrieval_config(index.settings),
                                     lexical_cache_dir=home / "lexical", query_cache_size=0)
         fusion = HybridRetriever(index.catalog, index.vectors, index.embedder,
-                                 index.settings.model_copy(update={"ranker": "fusion", "candidates": 50}),
+                                 retrieval_config(index.settings.model_copy(update={"ranker": "fusion",
+                                                                                    "candidates": 50})),
                                  lexical_cache_dir=home / "lexical", query_cache_size=0)
         texts = questions()
         index.embedder.warm_up()

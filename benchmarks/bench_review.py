@@ -35,9 +35,9 @@ def fixed_draft(question: str, history: list[str]) -> Draft:
 def _service(home: str):
     os.environ["GUICHET_HOME"] = home
     from assistant.config import get_settings
-    from assistant.review.service import ReviewService
+    from assistant.compose import review_service
 
-    return ReviewService(get_settings(), drafter=fixed_draft, busy_timeout_s=30)
+    return review_service(get_settings(), drafter=fixed_draft, busy_timeout_s=30)
 
 
 def writer(home: str, name: str, seconds: float, start_at: float) -> dict[str, list[float]]:

@@ -173,8 +173,8 @@ def sustained(url: str, questions: list[str], concurrency: int) -> tuple[list[fl
 def wait_drafts(home: Path, settings: dict[str, str], timeout_s: float) -> dict[str, object]:
     """Wait until no draft job is open; how long it took and how the questions ended."""
     env = environment(home, settings)
-    code = ("import json; from assistant.config import get_settings; from assistant.review.service import ReviewService\n"
-            "s = ReviewService(get_settings()); q = s.list_questions()\n"
+    code = ("import json; from assistant.compose import load_settings as get_settings, review_service\n"
+            "s = review_service(get_settings()); q = s.list_questions()\n"
             "print(json.dumps({'open': sum(r.drafting is not None for r in q), 'questions': len(q),"
             " 'drafted': sum(r.status == 'drafted' for r in q), 'failed': len(s.draft_jobs('failed'))})); s.close()")
     began = time.monotonic()

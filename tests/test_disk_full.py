@@ -144,10 +144,10 @@ def test_kernel_enospc_from_dev_full_is_a_full_disk(tmp_path):
 
 def test_sqlite_full_in_the_review_database_is_one_line_and_rolls_back(tmp_path, monkeypatch):
     from assistant.config import get_settings
-    from assistant.review.service import ReviewService
+    from assistant.compose import review_service
 
     monkeypatch.setenv("GUICHET_HOME", str(tmp_path))
-    service = ReviewService(get_settings(), drafter=None)
+    service = review_service(get_settings(), drafter=None)
     service.submit("Question d'avant ?")
     pages = sqlite3.connect(tmp_path / "review.sqlite").execute("PRAGMA page_count").fetchone()[0]
 

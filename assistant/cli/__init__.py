@@ -37,10 +37,10 @@ class Group(click.Group):
 def _home():
     from pathlib import Path
 
-    from assistant.config import get_settings
+    from assistant.compose import load_settings
 
     try:
-        return get_settings().home
+        return load_settings().home
     except GuichetError:
         return Path("index")
 

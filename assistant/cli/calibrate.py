@@ -15,7 +15,6 @@ import click
 
 from assistant.cli import cli
 from assistant.cli.fitted import question_sets, reset_or_require_sets
-from assistant.config import get_settings
 from assistant.errors import GuichetError
 
 
@@ -54,17 +53,19 @@ def calibrate(questions: tuple[Path, ...], also: tuple[tuple[Path, Path], ...], 
       guichet calibrate evals/from-the-desk.yaml --drafts --json
       guichet calibrate --reset
     """
-    from assistant.cli.progress import QuestionBar
+    from assistant.progress import QuestionBar
     from assistant.drafting.abstention import OWN_FILE
-    from assistant.drafting.calibration import calibrate as fit_pool, load_sets, pool, save
+    from assistant.compose import build_assistant, load_settings
+    from assistant.evaluation.calibration import calibrate as fit_pool, load_sets, pool, save
 
-    settings = get_settings()
+    settings = load_settings()
     own = settings.home / OWN_FILE
     if reset_or_require_sets(own, reset, questions + also, "drafts"):
         return
     sets = load_sets([(settings.home, q) for q in questions] + list(also))
     with QuestionBar(sum(len(qset.questions) for _, _, qset in sets), quiet or as_json) as advance:
-        pooled = pool(sets, advance)
+        pooled = pool(sets, lambda home: _closed_at_exit(build_assistant(settings.model_copy(update={"home": home}))),
+                      advance)
     try:
         fit, report = fit_pool(pooled, k=folds, max_false_abstention=max_false_abstention,
                                max_answered=max_answered, drafts=drafts)
@@ -80,6 +81,12 @@ def calibrate(questions: tuple[Path, ...], also: tuple[tuple[Path, Path], ...], 
         return
     _print(report)
     click.echo("Dry run: nothing written." if dry_run else f"Wrote {target}.", err=True)
+
+
+def _closed_at_exit(assistant):
+    """`assistant`, closed when the command ends."""
+    click.get_current_context().call_on_close(assistant.close)
+    return assistant
 
 
 def _print(report: dict) -> None:

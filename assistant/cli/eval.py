@@ -19,7 +19,6 @@ from typing import Any, Mapping
 import click
 
 from assistant.cli import cli
-from assistant.config import Settings, get_settings
 from assistant.errors import ConfigError, GuichetError
 
 DEFAULT_CONFIG = "default"
@@ -47,39 +46,39 @@ class DefaultCommandGroup(click.Group):
 
 
 # One-line seams over the stages this command drives; tests replace them with test doubles.
-def _open_assistant(settings: Settings, config_name: str) -> Any:
-    """An object with search/ask/index_fingerprint for one named configuration."""
-    from assistant.pipeline import open_assistant
+def _open_assistant(settings: Any, config_name: str) -> Any:
+    """An object with search/ask/index_fingerprint (and close) for one named configuration."""
+    from assistant.compose import open_assistant
 
     return open_assistant(settings, config_name)
 
 
 def _config_overrides() -> Mapping[str, Mapping[str, Any]]:
-    """{configuration name: settings it overrides}, from the pipeline's CONFIGS."""
-    from assistant.pipeline import CONFIGS
+    """{configuration name: settings it overrides}, from the composition's CONFIGS."""
+    from assistant.compose import CONFIGS
 
     return CONFIGS
 
 
-def _reviewed_records(settings: Settings) -> list[dict[str, Any]]:
+def _reviewed_records(settings: Any) -> list[dict[str, Any]]:
     """Validated answers as {id, question, final_text, citations: [{source, quote}]}."""
-    from assistant.review.service import ReviewService
+    from assistant.compose import review_service
 
-    service = ReviewService(settings)
+    service = review_service(settings)
     try:
         return service.reviewed_records()
     finally:
         service.close()
 
 
-def _review_metrics(settings: Settings) -> Mapping[str, Any] | None:
+def _review_metrics(settings: Any) -> Mapping[str, Any] | None:
     """Draft quality from the review database ({acceptance_rate, edit_ratio_mean,
     time_to_answer_s}), or None when there is no review database or nothing was sent yet."""
     if not settings.database_url and not (settings.home / "review.sqlite").exists():
         return None
-    from assistant.review.service import ReviewService
+    from assistant.compose import review_service
 
-    service = ReviewService(settings)
+    service = review_service(settings)
     try:
         stats = service.stats()
     finally:
@@ -156,7 +155,9 @@ def run_command(ctx: click.Context, questions: Path | None, as_json: bool, out: 
     from assistant.evaluation.report import default_run_dir, write_run
     from assistant.evaluation.runner import run_eval
 
-    settings = get_settings()
+    from assistant.compose import load_settings
+
+    settings = load_settings()
     qset = load_question_set(questions)
     overrides = _config_overrides()
     with_baseline = not configs and not no_baseline and BASELINE_CONFIG in overrides
@@ -178,8 +179,12 @@ def run_command(ctx: click.Context, questions: Path | None, as_json: bool, out: 
                                f"document (configuration {name!r})", err=True)
         if not quiet:
             click.echo(f"Evaluating configuration {name!r}...", err=True)
-        results[name] = run_eval(assistant, qset, limit=limit, sample=sample, seed=seed,
-                                 progress=not quiet)
+        try:
+            results[name] = run_eval(assistant, qset, limit=limit, sample=sample, seed=seed,
+                                     progress=not quiet)
+        finally:
+            if hasattr(assistant, "close"):
+                assistant.close()
         errors = sum(1 for d in results[name].details if d["error"])
         if errors:
             click.echo(f"Warning: {errors} questions raised an error with {name!r}: "
@@ -227,11 +232,12 @@ def export_reviewed_command(out: Path, force: bool, as_json: bool) -> None:
       guichet eval export-reviewed --out evals/reviewed.yaml
       guichet eval evals/reviewed.yaml
     """
+    from assistant.compose import load_settings
     from assistant.evaluation.export import export_reviewed
 
     if out.exists() and not force:
         raise GuichetError(f"{out} already exists: choose another --out or add --force")
-    result = export_reviewed(_reviewed_records(get_settings()), out)
+    result = export_reviewed(_reviewed_records(load_settings()), out)
     if as_json:
         click.echo(json.dumps({"path": str(result.path), "written": result.written,
                                "skipped": [{"id": i, "reason": r} for i, r in result.skipped]},

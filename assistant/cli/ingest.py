@@ -9,7 +9,7 @@ from pathlib import Path
 import click
 
 from assistant.cli import cli
-from assistant.cli.progress import IngestBars, wants_bars
+from assistant.progress import IngestBars, wants_bars
 from assistant.errors import printable
 
 
@@ -40,17 +40,20 @@ def ingest(paths: tuple[Path, ...], as_json: bool, quiet: bool, prune: bool | No
       guichet ingest ~/partage/guides --follow-links
       GUICHET_EMBEDDER=minilm guichet ingest --rebuild corpus/
     """
-    from assistant.config import get_settings
+    from assistant import compose
     from assistant.ingest.pipeline import Ingestor
-    from assistant.store.index import KnowledgeIndex, rebuilding
+    from assistant.store.index import rebuilding
 
-    settings = get_settings()
+    settings = compose.load_settings()
     # A rebuild holds the ingestion lock from before it deletes anything until its ingest is done.
     with rebuilding(settings) if rebuild else nullcontext():
-        index = KnowledgeIndex(settings)
-        bars = IngestBars() if wants_bars(quiet or as_json) else None
-        with bars or nullcontext():
-            report = Ingestor(index, progress=bars).ingest(list(paths), prune=prune, follow_links=follow_links)
+        index = compose.open_index(settings)
+        try:
+            bars = IngestBars() if wants_bars(quiet or as_json) else None
+            with bars or nullcontext():
+                report = Ingestor(index, progress=bars).ingest(list(paths), prune=prune, follow_links=follow_links)
+        finally:
+            index.close()
     if report.repaired:
         # Said on stderr with --json too: the JSON contract stays as it is.
         click.echo(f"Repaired the vector store: {report.repaired} vector(s) missing from it were "

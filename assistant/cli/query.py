@@ -31,11 +31,12 @@ def draft_json(draft: Draft) -> dict:
 
 
 def _assistant():
-    from assistant.config import get_settings
+    """The assistant of the settings, closed when the command ends."""
+    from assistant import compose
     from assistant.errors import printable
-    from assistant.pipeline import open_assistant
 
-    assistant = open_assistant(get_settings())
+    assistant = compose.build_assistant(compose.load_settings())
+    click.get_current_context().call_on_close(assistant.close)
     problem = assistant.index.health().problem
     if problem:
         click.echo(f"Warning: {printable(problem)}", err=True)

@@ -14,51 +14,29 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from assistant.cli import cli
 
 if TYPE_CHECKING:
-    from assistant.config import Settings
-    from assistant.records import Draft
     from assistant.review.service import ReviewService
     from assistant.review.views import QuestionDetail
 
 
-def _drafter(settings: Settings) -> Callable[..., Draft]:
-    """The drafting stage's function, imported only when a question is drafted."""
-    from assistant.drafting.service import draft_for_review
+def _service() -> ReviewService:
+    """The review service of the settings, drafting and indexing reusable answers with one
+    Assistant opened on first use; both are closed when the command ends."""
+    from assistant import compose
 
-    return lambda question, history, passages=None: draft_for_review(settings, question, history, passages)
-
-
-def _reuse_hook(settings: Settings) -> Callable[[Path], None] | None:
-    """Ingests each past-answer file written for a reusable answer, so search finds it."""
-    def ingest(path: Path) -> None:
-        from assistant.pipeline import open_assistant
-
-        report = open_assistant(settings).ingest([path], prune=False)
-        if report.failed:
-            raise click.ClickException(f"reusable answer not indexed: {report.failed[0][1]}")
-
-    return ingest
-
-
-def _service(with_drafter: bool = False) -> ReviewService:
-    from assistant.config import get_settings
-    from assistant.review.errors import ReviewError
-    from assistant.review.service import ReviewService
-
-    settings = get_settings()
-    drafter = None
-    if with_drafter:
-        try:
-            drafter = _drafter(settings)
-        except ImportError as exc:
-            raise ReviewError(f"the drafting stage is not available ({exc}): install guichet-vert fully") from None
-    return ReviewService(settings, drafter=drafter, on_reusable=_reuse_hook(settings))
+    settings = compose.load_settings()
+    hooks = compose.AssistantHooks(settings)
+    service = compose.review_service(settings, hooks)
+    context = click.get_current_context()
+    context.call_on_close(service.close)
+    context.call_on_close(hooks.close)
+    return service
 
 
 def _print_json(value: Any) -> None:
@@ -229,7 +207,7 @@ def review_submit(question: str, email: str | None, organisation: str | None, th
     Example:
       guichet review submit "Quelle part de reconditionné ?" --email a@ville.fr --json
     """
-    sub = _service(with_drafter=True).submit(question, email, organisation, thread_token)
+    sub = _service().submit(question, email, organisation, thread_token)
     if as_json:
         _print_json({"id": sub.id, "status": sub.status, "thread": sub.thread,
                      **({"error": sub.error} if sub.error else {})})
@@ -413,7 +391,7 @@ def review_drafts(status: str | None, run_due: bool, as_json: bool) -> None:
       guichet review drafts --status failed
       guichet review drafts --run --json
     """
-    service = _service(with_drafter=run_due)
+    service = _service()
     failed = 0
     if run_due:
         while outcomes := service.draft_pending(limit=1):

@@ -36,15 +36,14 @@ def serve(host: str | None, port: int | None, corpus: tuple[Path, ...], no_inges
       GUICHET_TRUSTED_PROXIES=10.0.0.5 guichet serve --host 0.0.0.0   # behind a reverse proxy at 10.0.0.5
       guichet advisor add alice --password-stdin < secret.txt   # then log in at /conseiller/
     """
-    from assistant.config import get_settings
+    from assistant import compose
     from assistant.review.limits import Limits
-    from assistant.ui.server import limits_from, serve as run
 
-    settings = get_settings()
-    default = limits_from(settings)
+    settings = compose.load_settings()
+    default = compose.buyer_limits(settings)
     limits = Limits(
         per_session=default.per_session if questions_per_minute is None else questions_per_minute,
         per_address=default.per_address if questions_per_minute_per_address is None
         else questions_per_minute_per_address,
     )
-    run(settings, host=host, port=port, corpus=list(corpus) or None, ingest=not no_ingest, limits=limits)
+    compose.serve(settings, host=host, port=port, corpus=list(corpus) or None, ingest=not no_ingest, limits=limits)

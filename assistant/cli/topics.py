@@ -39,12 +39,11 @@ def topics(period: str, order: str, as_json: bool, as_csv: bool) -> None:
       guichet topics --period all --json    # {"period", "start", "end", "questions", "topics": [...]}
       guichet topics --period 12m --csv > sujets.csv
     """
-    from assistant.config import get_settings
+    from assistant import compose
     from assistant.insights.exports import topics_csv
     from assistant.insights.indicators import period_label
     from assistant.insights.network import network_view
     from assistant.insights.quality import sort_topics
-    from assistant.review.service import ReviewService
     from assistant.review.store import utcnow
 
     if as_json and as_csv:
@@ -53,7 +52,7 @@ def topics(period: str, order: str, as_json: bool, as_csv: bool) -> None:
         label = period_label(period)
     except ValueError as exc:
         raise click.BadParameter(str(exc), param_hint="'--period'") from None
-    service = ReviewService(get_settings())
+    service = compose.review_service(compose.load_settings())
     try:
         view = network_view(service, label, utcnow())
     finally:

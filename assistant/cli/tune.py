@@ -15,7 +15,6 @@ import click
 
 from assistant.cli import cli
 from assistant.cli.fitted import question_sets, reset_or_require_sets
-from assistant.config import get_settings
 from assistant.errors import ConfigError, GuichetError
 
 _SHOWN = ("hit@1", "hit@5", "mrr@10")
@@ -49,7 +48,9 @@ def tune(questions: tuple[Path, ...], also: tuple[tuple[Path, Path], ...], folds
     """
     from assistant.retrieval.ranker import TUNED
 
-    settings = get_settings()
+    from assistant.compose import load_settings
+
+    settings = load_settings()
     tuned = settings.home / TUNED
     if reset_or_require_sets(tuned, reset, questions + also, "searches"):
         return
@@ -66,10 +67,10 @@ def tune(questions: tuple[Path, ...], also: tuple[tuple[Path, Path], ...], folds
 
 
 def _run(settings, pairs, folds: int, l2: float, quiet: bool):
-    from assistant.cli.progress import QuestionBar
+    from assistant.progress import QuestionBar
     from assistant.evaluation.questions import load_question_set
     from assistant.evaluation.tuning import collect, tune as fit_pool
-    from assistant.pipeline import Assistant
+    from assistant.compose import build_assistant
     from assistant.retrieval.ranker import LinearRanker, ranker_path
 
     sets = [(Path(home), path, load_question_set(path)) for home, path in pairs]
@@ -78,7 +79,7 @@ def _run(settings, pairs, folds: int, l2: float, quiet: bool):
         raise ConfigError(f"two question sets share the name {max(names, key=names.count)!r}: rename one")
     current = None
     try:
-        current = LinearRanker.load(ranker_path(settings))
+        current = LinearRanker.load(ranker_path(settings.home, settings.ranker_params))
     except ConfigError:
         pass  # no usable parameters yet: the report has no "before" column
     pool = []
@@ -86,12 +87,9 @@ def _run(settings, pairs, folds: int, l2: float, quiet: bool):
     with QuestionBar(total, quiet) as advance:
         for home, path, qset in sets:
             # the first stage needs no ranker: collect with the fusion alone
-            assistant = Assistant(settings.model_copy(update={"home": home, "ranker": "fusion"}))
-            try:
+            with build_assistant(settings.model_copy(update={"home": home, "ranker": "fusion"})) as assistant:
                 pool += collect(assistant.retriever, qset, path.name, corpus=str(home.resolve()),
                                 progress=advance)
-            finally:
-                assistant.index.close()
     try:
         return fit_pool(pool, folds=folds, l2=l2, current=current)
     except ValueError as exc:

@@ -22,6 +22,8 @@ from typing import Mapping
 from assistant.records import Chunk, Flag
 
 UNKNOWN = "date inconnue"
+#: Sources older than this many days are flagged (the default of GUICHET_MAX_SOURCE_AGE_DAYS).
+MAX_SOURCE_AGE_DAYS = 730
 
 _MONTHS = {"janvier": 1, "fevrier": 2, "février": 2, "mars": 3, "avril": 4, "mai": 5, "juin": 6,
            "juillet": 7, "aout": 8, "août": 8, "septembre": 9, "octobre": 10, "novembre": 11,

@@ -30,16 +30,13 @@ from assistant.drafting import texts
 from assistant.drafting.abstention import Decision, Model, decide, evidence, load_model
 from assistant.drafting.base import DraftStream, whole
 from assistant.drafting.citations import verify
-from assistant.drafting.dates import age_flags
+from assistant.drafting.dates import MAX_SOURCE_AGE_DAYS, age_flags
 from assistant.drafting.followup import contextual_query
 from assistant.drafting.render import abstention_text, display, further_line, sources_block
 from assistant.drafting.selection import select_sentences
 from assistant.drafting.terms import Rarity
-from assistant.errors import GuichetError
+from assistant.errors import ConfigError, GuichetError
 from assistant.records import Chunk, Citation, Draft, Flag, Passage
-
-#: Default `max_source_age_days` when no settings are given (same as `Settings`).
-DEFAULT_MAX_AGE_DAYS = 730
 
 RelatedResources = Callable[[str], Sequence[Chunk]]
 
@@ -48,24 +45,30 @@ class ExtractiveGenerator:
     """Drafts by quoting the passages' best sentences, partially, or abstains (see the module).
 
     Args:
-        settings: Reads `max_source_age_days` and `home` (a desk's own abstention fit); None =
-            the defaults.
         related_resources: Optional lookup `(question) -> resource chunks` (peer networks, guides)
             for "Pour aller plus loin" and for whom to ask in an abstention, besides retrieved
             passages of kind "resource".
-        model: The abstention model (default: GUICHET_HOME's fit, else the shipped one).
+        model: The abstention model (default: the shipped one; `assistant.compose` passes a
+            desk's own fit).
         today: Reference day for source ages (default: today).
         rarity: Rarity of terms in the indexed corpus (`Assistant.term_rarity`), an input of the
             abstention model; None when unknown.
+        max_age_days: Sources older than this many days are flagged for the advisor (> 0).
+
+    Raises:
+        ConfigError: max_age_days <= 0.
     """
 
     name = "extractive"
 
-    def __init__(self, settings=None, related_resources: RelatedResources | None = None,
-                 model: Model | None = None, today: date | None = None, rarity: Rarity | None = None) -> None:
-        self.max_age_days = getattr(settings, "max_source_age_days", DEFAULT_MAX_AGE_DAYS)
+    def __init__(self, related_resources: RelatedResources | None = None, model: Model | None = None,
+                 today: date | None = None, rarity: Rarity | None = None,
+                 max_age_days: int = MAX_SOURCE_AGE_DAYS) -> None:
+        if max_age_days <= 0:
+            raise ConfigError(f"max_source_age_days must be > 0, got {max_age_days}")
+        self.max_age_days = max_age_days
         self.related_resources = related_resources
-        self.model = model or load_model(getattr(settings, "home", None))
+        self.model = model or load_model()
         self.today = today
         self.rarity = rarity
 

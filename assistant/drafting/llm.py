@@ -14,10 +14,8 @@ fails (refused connection, timeout, HTTP error, unknown model), the extractive d
 returned with a note for the advisor.
 
 Example:
-    >>> from assistant.config import get_settings
-    >>> settings = get_settings(generator="llm", llm_base_url="http://127.0.0.1:8080/v1",
-    ...                         llm_model="smollm2")                         # doctest: +SKIP
-    >>> draft = LLMGenerator(settings).draft("Plafond d'un don ?", passages)  # doctest: +SKIP
+    >>> endpoint = LLMConfig("http://127.0.0.1:8080/v1", "smollm2", timeout_s=60.0)
+    >>> draft = LLMGenerator(endpoint).draft("Plafond d'un don ?", passages)  # doctest: +SKIP
     >>> [f.reason for f in draft.flags]                                       # doctest: +SKIP
     ['not a verbatim quote of [1]: check the claim against the passage']
 """
@@ -37,12 +35,12 @@ from assistant.drafting.abstention import Model
 from assistant.drafting.terms import Rarity
 from assistant.drafting.base import DraftStream
 from assistant.drafting.citations import cite_markers, verify
-from assistant.drafting.dates import age_flags
+from assistant.drafting.dates import MAX_SOURCE_AGE_DAYS, age_flags
 from assistant.drafting.extractive import ExtractiveGenerator, RelatedResources
+from assistant.drafting.factory import LLMConfig
 from assistant.drafting.followup import contextual_query
 from assistant.drafting.prompts import SYSTEM_PROMPT, user_message
 from assistant.drafting.render import sources_block
-from assistant.errors import ConfigError
 from assistant.records import Draft, Flag, Passage
 
 MAX_RETRIES = 2
@@ -61,29 +59,22 @@ class LLMGenerator:
     """Drafts with an OpenAI-compatible chat model; falls back to extractive on failure.
 
     Args:
-        settings: `llm_base_url`, `llm_model`, `llm_api_key`, `llm_timeout_s`,
-            `max_source_age_days`.
+        llm: The endpoint (`LLMConfig`, checked when built).
         related_resources: Optional resources lookup for "Pour aller plus loin".
         model: The abstention model (default: as the extractive generator's).
-        rarity: Rarity of terms in the corpus, for the abstention model.
         today: Reference day for source ages (default: today).
-
-    Raises:
-        ConfigError: the base URL or the model name is empty.
+        rarity: Rarity of terms in the corpus, for the abstention model.
+        max_age_days: Sources older than this many days are flagged (as the extractive generator).
     """
 
     name = "llm"
 
-    def __init__(self, settings, related_resources: RelatedResources | None = None,
-                 model: Model | None = None, today: date | None = None, rarity: Rarity | None = None) -> None:
-        if not settings.llm_base_url:
-            raise ConfigError("GUICHET_LLM_BASE_URL is empty: set it to an OpenAI-compatible endpoint, "
-                              "e.g. http://127.0.0.1:8080/v1")
-        if not settings.llm_model:
-            raise ConfigError("GUICHET_LLM_MODEL is empty: set it to a model name the endpoint serves")
-        self.settings = settings
+    def __init__(self, llm: LLMConfig, related_resources: RelatedResources | None = None,
+                 model: Model | None = None, today: date | None = None, rarity: Rarity | None = None,
+                 max_age_days: int = MAX_SOURCE_AGE_DAYS) -> None:
+        self.llm = llm
         self.today = today
-        self.fallback = ExtractiveGenerator(settings, related_resources, model, today, rarity)
+        self.fallback = ExtractiveGenerator(related_resources, model, today, rarity, max_age_days)
         self._chat: Any = None
 
     def warm_up(self) -> None:
@@ -96,9 +87,8 @@ class LLMGenerator:
         if self._chat is None:
             from langchain_openai import ChatOpenAI
 
-            key = self.settings.llm_api_key.get_secret_value() or NO_KEY
-            self._chat = ChatOpenAI(model=self.settings.llm_model, base_url=self.settings.llm_base_url,
-                                    api_key=key, timeout=self.settings.llm_timeout_s,
+            self._chat = ChatOpenAI(model=self.llm.model, base_url=self.llm.base_url,
+                                    api_key=self.llm.api_key or NO_KEY, timeout=self.llm.timeout_s,
                                     max_retries=MAX_RETRIES, temperature=0,
                                     extra_body={"max_tokens": MAX_ANSWER_TOKENS})
         return self._chat
@@ -112,7 +102,7 @@ class LLMGenerator:
         try:
             reply = self.chat.invoke(self._messages(question, passages, history))
         except _FAILURES as exc:
-            return self._fall_back(question, passages, history, _cause(exc, self.settings))
+            return self._fall_back(question, passages, history, _cause(exc, self.llm))
         body = _text(reply.content).strip()
         if not body:
             return self._fall_back(question, passages, history, "réponse vide")
@@ -136,7 +126,7 @@ class LLMGenerator:
                     written.append(piece)
                     yield piece
         except _FAILURES as exc:
-            draft = self._fall_back(question, passages, history, _cause(exc, self.settings))
+            draft = self._fall_back(question, passages, history, _cause(exc, self.llm))
             yield (f"\n\n{texts.LLM_INTERRUPTED}\n\n" if written else "") + draft.text
             return draft
         body = "".join(written).strip()
@@ -189,12 +179,12 @@ def _text(content: Any) -> str:
     return "".join(b.get("text", "") if isinstance(b, dict) else str(b) for b in content or ())
 
 
-def _cause(exc: BaseException, settings) -> str:
+def _cause(exc: BaseException, llm: LLMConfig) -> str:
     """One line for the advisor saying why the endpoint did not answer."""
     if isinstance(exc, (openai.APITimeoutError, httpx.TimeoutException)):
-        return f"délai de {settings.llm_timeout_s:g} s dépassé"
+        return f"délai de {llm.timeout_s:g} s dépassé"
     if isinstance(exc, (openai.APIConnectionError, httpx.TransportError)):
-        return f"connexion impossible à {settings.llm_base_url}"
+        return f"connexion impossible à {llm.base_url}"
     if isinstance(exc, openai.APIStatusError):
         return f"erreur HTTP {exc.status_code} : {_first_line(exc.message)}"
     return f"{type(exc).__name__} : {_first_line(str(exc))}"

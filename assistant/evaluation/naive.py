@@ -7,7 +7,7 @@ the same files as the main index, in its own folder (`GUICHET_HOME/naive`), rebu
 files change.
 
 Example:
-    >>> naive = NaiveAssistant(settings, documents={"/corpus/faq.md": "9f2c..."})   # doctest: +SKIP
+    >>> naive = NaiveAssistant(home / "naive", documents={"/corpus/faq.md": "9f2c..."})   # doctest: +SKIP
     >>> [p.chunk.source for p in naive.search("pc de 7 ans ?")][:1]                 # doctest: +SKIP
     ['/corpus/faq.md']
 """
@@ -19,7 +19,6 @@ import json
 from pathlib import Path
 from typing import Mapping, Sequence
 
-from assistant.config import Settings
 from assistant.records import Chunk, Citation, Draft, Passage, chunk_id
 
 SIZE, OVERLAP, K = 1000, 200, 5
@@ -38,11 +37,11 @@ class NaiveAssistant:
     """The tutorial pipeline over the documents of the main index.
 
     Args:
-        settings: `home` gives where its own index lives.
+        folder: Where its own index lives (GUICHET_HOME/naive).
         documents: {path: content hash} of the files to index (the main index's fingerprint).
     """
 
-    def __init__(self, settings: Settings, documents: Mapping[str, str]) -> None:
+    def __init__(self, folder: Path, documents: Mapping[str, str]) -> None:
         from langchain_text_splitters import RecursiveCharacterTextSplitter
 
         from assistant.embeddings.factory import make_embedder
@@ -51,7 +50,6 @@ class NaiveAssistant:
         self.documents = dict(documents)
         self.embedder = make_embedder("minilm")
         self.splitter = RecursiveCharacterTextSplitter(chunk_size=SIZE, chunk_overlap=OVERLAP)
-        folder = settings.home / "naive"
         self.client = _persistent_client(folder / "chroma")
         stamp = hashlib.sha256(json.dumps(sorted(self.documents.items())).encode()).hexdigest()
         stamp_file = folder / "documents.sha256"
@@ -101,3 +99,12 @@ class NaiveAssistant:
 
     def index_fingerprint(self) -> dict:
         return {"embedder": "minilm", "documents": self.documents}
+
+    def close(self) -> None:
+        """Nothing to release (the embedded Chroma client is shared by the process)."""
+
+    def __enter__(self) -> "NaiveAssistant":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()

@@ -13,16 +13,25 @@ Example:
 
 from __future__ import annotations
 
-from typing import Mapping, Sequence, cast
+from enum import StrEnum
+from typing import Callable, Mapping, Sequence, cast
 
-MODES = ("rrf", "score")
+
+class Fusion(StrEnum):
+    """How ranked lists are fused (the `GUICHET_FUSION` setting)."""
+
+    RRF = "rrf"
+    SCORE = "score"
+
+
+MODES = tuple(Fusion)
 
 #: One ranked list: ids best first, or (id, score) pairs best first.
 Ranked = Sequence[str] | Sequence[tuple[str, float]]
 
 
 def fuse(ranked: Mapping[str, Ranked], weights: Mapping[str, float], k: int = 60,
-         mode: str = "rrf") -> list[tuple[str, float]]:
+         mode: Fusion | str = Fusion.RRF) -> list[tuple[str, float]]:
     """Fuse named ranked lists into one list of (id, fused score), best first.
 
     Args:
@@ -47,6 +56,7 @@ def fuse(ranked: Mapping[str, Ranked], weights: Mapping[str, float], k: int = 60
     """
     if mode not in MODES:
         raise ValueError(f"unknown fusion mode {mode!r}: choose one of {', '.join(MODES)}")
+    contribute = _CONTRIBUTIONS[Fusion(mode)]
     if k <= 0:
         raise ValueError(f"k must be > 0, got {k}")
     for name in ranked:
@@ -63,8 +73,7 @@ def fuse(ranked: Mapping[str, Ranked], weights: Mapping[str, float], k: int = 60
         weight = weights[name]
         if weight == 0:
             continue
-        contributions = (_rrf(items, k) if mode == "rrf" else _normalised(items, name))
-        for id_, value in contributions.items():
+        for id_, value in contribute(items, k, name).items():
             fused[id_] = fused.get(id_, 0.0) + weight * value
     order = {id_: i for i, id_ in enumerate(fused)}
     return sorted(fused.items(), key=lambda item: (-item[1], order[item[0]]))
@@ -93,6 +102,13 @@ def _normalised(items: Ranked, name: str) -> dict[str, float]:
     low, high = min(first.values()), max(first.values())
     span = high - low
     return {id_: (score - low) / span if span > 0 else 1.0 for id_, score in first.items()}
+
+
+#: What one list contributes to each id's fused score, per mode: (items, k, list name) -> {id: value}.
+_CONTRIBUTIONS: dict[Fusion, Callable[[Ranked, int, str], dict[str, float]]] = {
+    Fusion.RRF: lambda items, k, name: _rrf(items, k),
+    Fusion.SCORE: lambda items, k, name: _normalised(items, name),
+}
 
 
 def ranks(items: Sequence[str]) -> dict[str, int]:

@@ -1,7 +1,7 @@
 """Hybrid retrieval: BM25 and dense candidates, fused, boosted, de-duplicated, optionally reranked.
 
 Example:
-    >>> retriever = HybridRetriever(index.catalog, index.vectors, index.embedder, settings)  # doctest: +SKIP
+    >>> retriever = HybridRetriever(index.catalog, index.vectors, index.embedder, config)  # doctest: +SKIP
     >>> [p.chunk.location for p in retriever.search("pc de 7 ans : don ou DEEE ?", k=3)]    # doctest: +SKIP
     ['Foire aux questions > DEEE', 'p. 96', 'À qui donner ?']
 """
@@ -15,21 +15,21 @@ from pathlib import Path
 
 import numpy as np
 
-from assistant.errors import ConfigError, IndexMismatch, InvalidQuery
+from assistant.errors import IndexMismatch
 from assistant.records import Chunk, Passage
 from assistant.retrieval.dedup import collapse
 from assistant.retrieval.filters import Filters
-from assistant.retrieval.fusion import MODES as FUSION_MODES
 from assistant.retrieval.fusion import fuse, ranks
 from assistant.retrieval.lexical import LexicalIndex
 from assistant.retrieval.lru import Lru
+from assistant.retrieval.options import RetrievalConfig, SearchMode
 from assistant.retrieval.query import asks_figure, asks_share, prepare_question, with_completions
 from assistant.retrieval.ranker import Candidate, LinearRanker, Profile, Query, features, load_ranker, profile
 from assistant.retrieval.rerank import CrossEncoderReranker, make_reranker
 from assistant.text.analysis import ANALYZER_VERSION, FrenchAnalyzer
 from assistant.text.shingles import shingles
 
-MODES = ("hybrid", "lexical", "dense")
+MODES = tuple(SearchMode)
 #: When only a post-filter (tags) can restrict the dense list, fetch this many times more.
 _POST_FILTER_FACTOR = 5
 #: What the second stage reads of a chunk (text, tokens, vectors, profile, shingles) is kept for
@@ -64,43 +64,38 @@ class HybridRetriever:
         catalog: `assistant.store.catalog.Catalog` (chunks, their tokens, the generation).
         store: A `VectorStore` (e.g. `ChromaStore`) holding one vector per catalog chunk.
         embedder: The `Embedder` the store was built with.
-        settings: `top_k`, `candidates`, `rrf_k`, `lexical_weight`, `dense_weight`, `fusion`,
-            `ranker`, `ranker_params`, `home`, `answer_boost`, `synonyms_file` and
-            `reranker_model` are read.
-        analyzer: French analyser (default: one with `settings.synonyms_file`).
+        config: The search parameters (`RetrievalConfig`, built by `assistant.compose`); the
+            learned ranker's parameter file is read here, once.
+        analyzer: French analyser (default: one with `config.synonyms_file`).
         lexical_cache_dir: Folder where the BM25 index is saved between runs (None: memory only).
         reranker: A cross-encoder rescoring the head of the result (default: from
-            `settings.reranker_model`, None when empty).
+            `config.reranker_model`, None when empty).
         query_cache_size: Query embeddings kept for repeated questions (search, then ask, then
             re-draft embed the question once); 0 turns the cache off.
-        fusion: "rrf" or "score" (see `assistant.retrieval.fusion`); default: the `fusion`
-            setting (min-max score fusion: with weights 1.0 / 0.4 it beat RRF, whose rank-only
-            view lets the weak 4-bit dense list push very short chunks above good BM25 hits).
+
+    Raises:
+        ConfigError: a bad ranker parameter file.
 
     Example:
         >>> embedder = make_embedder("e5-small")                                      # doctest: +SKIP
-        >>> retriever = HybridRetriever(catalog, store, embedder, get_settings())     # doctest: +SKIP
+        >>> retriever = HybridRetriever(catalog, store, embedder, retrieval_config(get_settings()))  # doctest: +SKIP
         >>> retriever.search("label dans un DCE ?", k=1)[0].chunk.source             # doctest: +SKIP
         '/corpus/pdf/guide-achats-numeriques-responsables-2021.pdf'
     """
 
-    def __init__(self, catalog, store, embedder, settings, analyzer: FrenchAnalyzer | None = None,
+    def __init__(self, catalog, store, embedder, config: RetrievalConfig, analyzer: FrenchAnalyzer | None = None,
                  lexical_cache_dir: Path | None = None,
-                 reranker: CrossEncoderReranker | None = None, fusion: str | None = None,
-                 query_cache_size: int = 256) -> None:
+                 reranker: CrossEncoderReranker | None = None, query_cache_size: int = 256) -> None:
         self.catalog = catalog
         self.store = store
         self.embedder = embedder
-        self.settings = settings
-        self.analyzer = analyzer or FrenchAnalyzer(settings.synonyms_file)
+        self.config = config
+        self.analyzer = analyzer or FrenchAnalyzer(config.synonyms_file)
         self.lexical_cache_dir = lexical_cache_dir
-        self.reranker = reranker if reranker is not None else make_reranker(settings.reranker_model)
-        self.ranker: LinearRanker | None = load_ranker(settings)
+        self.reranker = reranker if reranker is not None else make_reranker(config.reranker_model)
+        self.ranker: LinearRanker | None = load_ranker(config.ranker, config.ranker_params)
         self._candidates: Lru[str, tuple[Chunk, Profile, np.ndarray]] = Lru(_CHUNK_CACHE)
         self._shingles: Lru[str, frozenset] = Lru(_CHUNK_CACHE)
-        self.fusion = fusion or settings.fusion
-        if self.fusion not in FUSION_MODES:
-            raise ConfigError(f"unknown fusion {self.fusion!r}: choose one of {', '.join(FUSION_MODES)}")
         self._lexical: LexicalIndex | None = None
         self._metadata: dict[str, Chunk] | None = None
         self._allowed: Lru[tuple, set[str]] = Lru(_ALLOWED_CACHE)
@@ -138,17 +133,17 @@ class HybridRetriever:
             return self._lexical
 
     def search(self, question: str, k: int | None = None, filters: Filters | None = None,
-               mode: str = "hybrid") -> list[Passage]:
+               mode: SearchMode | str = SearchMode.HYBRID) -> list[Passage]:
         """The k best passages for a question, best first (see `search_with_stage`)."""
         return self.search_with_stage(question, k, filters, mode)[0]
 
     def search_with_stage(self, question: str, k: int | None = None, filters: Filters | None = None,
-                          mode: str = "hybrid") -> tuple[list[Passage], FirstStage | None]:
+                          mode: SearchMode | str = SearchMode.HYBRID) -> tuple[list[Passage], FirstStage | None]:
         """The k best passages for a question, best first, and the first stage they come from.
 
         Args:
             question: The buyer's question (cut to `query.MAX_QUERY_CHARS` characters).
-            k: How many passages (default `settings.top_k`).
+            k: How many passages (default `config.top_k`).
             filters: Kinds, sources and tags the passages must have.
             mode: "hybrid", "lexical" (BM25 only) or "dense" (embeddings only).
 
@@ -160,21 +155,18 @@ class HybridRetriever:
 
         Raises:
             InvalidQuery: empty question, no letter or digit in it, or k <= 0.
-            ConfigError: unknown mode, or both fusion weights 0 in hybrid mode.
+            ConfigError: unknown mode.
         """
         text = prepare_question(question)
-        k = self.settings.top_k if k is None else k
-        if k <= 0:
-            raise InvalidQuery(f"k must be > 0, got {k}")
-        if mode not in MODES:
-            raise ConfigError(f"unknown retrieval mode {mode!r}: choose one of {', '.join(MODES)}")
-        weights = self._weights(mode)
+        k = self.config.k(k)
+        mode = SearchMode.of(mode)
+        weights = self.config.weights(mode)
         filters = filters or Filters()
         allowed = self._allowed_ids(filters) if filters else None
         if allowed is not None and not allowed:
             return [], None
-        n = max(self.settings.candidates, k)
-        if mode == "hybrid" and self.ranker is not None:
+        n = max(self.config.candidates, k)
+        if mode == SearchMode.HYBRID and self.ranker is not None:
             stage = self._first_stage(text, n, filters, allowed)
             return self.rank(stage, self.ranker.scores(stage.features), k), stage
         lists: dict[str, list[tuple[str, float]]] = {}
@@ -182,8 +174,8 @@ class HybridRetriever:
             lists["lexical"] = self._lexical_candidates(self.lexical_index(), text, n, allowed)[0]
         if weights.get("dense", 0) > 0:
             lists["dense"] = self._dense_candidates(self._query_vector(text), n, filters, allowed)
-        fused = fuse(lists, {name: weights[name] for name in lists}, k=self.settings.rrf_k,
-                     mode=self.fusion)
+        fused = fuse(lists, {name: weights[name] for name in lists}, k=self.config.rrf_k,
+                     mode=self.config.fusion)
         chunks = self.catalog.get_chunks([id_ for id_, _ in fused])
         lexical_ranks = ranks([id_ for id_, _ in lists.get("lexical", [])])
         dense_ranks = ranks([id_ for id_, _ in lists.get("dense", [])])
@@ -202,7 +194,7 @@ class HybridRetriever:
         text = prepare_question(question)
         filters = filters or Filters()
         allowed = self._allowed_ids(filters) if filters else None
-        return self._first_stage(text, self.settings.candidates, filters, allowed)
+        return self._first_stage(text, self.config.candidates, filters, allowed)
 
     def rank(self, stage: FirstStage, scores: np.ndarray, k: int) -> list[Passage]:
         """The k best passages of a first stage given one ranker score per candidate.
@@ -265,19 +257,8 @@ class HybridRetriever:
                       windows.get(id_, NO_WINDOWS))
                 for id_ in ids if id_ in chunks}
 
-    def _weights(self, mode: str) -> dict[str, float]:
-        if mode == "lexical":
-            return {"lexical": 1.0}
-        if mode == "dense":
-            return {"dense": 1.0}
-        weights = {"lexical": self.settings.lexical_weight, "dense": self.settings.dense_weight}
-        if not any(w > 0 for w in weights.values()):
-            raise ConfigError("GUICHET_LEXICAL_WEIGHT and GUICHET_DENSE_WEIGHT are both 0: "
-                              "set at least one above 0")
-        return weights
-
     def _boost(self, chunk: Chunk) -> float:
-        return self.settings.answer_boost if chunk.kind == "answer" else 1.0
+        return self.config.answer_boost if chunk.kind == "answer" else 1.0
 
     def _lexical_candidates(self, index: LexicalIndex, text: str, n: int, allowed: set[str] | None
                             ) -> tuple[list[tuple[str, float]], list[tuple[str, float]], np.ndarray | None]:

@@ -21,6 +21,7 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass
+from enum import StrEnum
 from pathlib import Path
 from typing import Callable, Mapping, Sequence
 
@@ -36,8 +37,16 @@ KIND = "ranker"
 SHIPPED = Path(__file__).with_name("ranker.json")
 #: Name of a desk's own parameters in GUICHET_HOME, written by `guichet tune`.
 TUNED = "ranker.json"
-#: Values of the `ranker` setting.
-MODES = ("learned", "fusion")
+
+
+class RankerMode(StrEnum):
+    """The second stage of hybrid search (the `GUICHET_RANKER` setting)."""
+
+    LEARNED = "learned"  # the fitted linear ranker over the union of both candidate lists
+    FUSION = "fusion"    # the fusion of the two lists alone
+
+
+MODES = tuple(RankerMode)
 
 #: Query terms further apart than this many tokens do not count as found together.
 WINDOW_TOKENS = 30
@@ -288,24 +297,25 @@ class LinearRanker:
                     self.fitted)
 
 
-def ranker_path(settings) -> Path:
-    """The parameter file the settings select: `ranker_params`, else a tuned one in
-    GUICHET_HOME, else the shipped one."""
-    if settings.ranker_params:
-        return Path(settings.ranker_params)
-    tuned = Path(settings.home) / TUNED
+def ranker_path(home: Path, params: Path | None = None) -> Path:
+    """The parameter file to read: `params` when given, else a tuned one in `home` (GUICHET_HOME),
+    else the shipped one."""
+    if params:
+        return Path(params)
+    tuned = Path(home) / TUNED
     return tuned if tuned.exists() else SHIPPED
 
 
-def load_ranker(settings) -> "LinearRanker | None":
-    """The learned ranker the settings ask for, or None when `ranker` is "fusion".
+def load_ranker(mode: RankerMode | str, path: Path) -> "LinearRanker | None":
+    """The learned ranker of the parameter file `path`, or None when `mode` is "fusion".
 
     Raises:
-        ConfigError: an unknown `ranker` value, or a bad parameter file.
+        ConfigError: an unknown mode, or a bad parameter file.
     """
-    if settings.ranker not in MODES:
-        raise ConfigError(f"unknown GUICHET_RANKER {settings.ranker!r}: choose one of {', '.join(MODES)}")
-    return LinearRanker.load(ranker_path(settings)) if settings.ranker == "learned" else None
+    if mode not in MODES:
+        raise ConfigError(f"unknown GUICHET_RANKER {mode!r}: choose one of {', '.join(MODES)}")
+    return LinearRanker.load(path) if mode == RankerMode.LEARNED else None
+
 
 
 def fit(x: np.ndarray, relevant: np.ndarray, query: np.ndarray, l2: float = 1.0,

@@ -2,7 +2,8 @@
 
 Example:
     >>> from assistant.review import ReviewService  # doctest: +SKIP
-    >>> service = ReviewService(get_settings(), drafter=draft_for_review)  # doctest: +SKIP
+    >>> from assistant.compose import review_service  # doctest: +SKIP
+    >>> service = review_service(get_settings())  # doctest: +SKIP
 """
 
 from assistant.review.errors import (
@@ -18,7 +19,8 @@ from assistant.review.errors import (
     UnknownAdvisor,
     UnknownThread,
 )
-from assistant.review.service import ReviewService, open_service
+from assistant.review.options import ReviewConfig
+from assistant.review.service import ReviewService
 
 __all__ = [
     "AuthenticationFailed",
@@ -29,9 +31,9 @@ __all__ = [
     "InvalidInput",
     "NotFound",
     "ReviewError",
+    "ReviewConfig",
     "ReviewService",
     "SchemaError",
     "UnknownAdvisor",
     "UnknownThread",
-    "open_service",
 ]

@@ -123,16 +123,6 @@ class SmtpMailer:
     def __repr__(self) -> str:
         return f"SmtpMailer({self.host!r}, {self.port}, security={self.security!r}, user={self.user!r})"
 
-    @classmethod
-    def from_settings(cls, settings, ssl_context: ssl.SSLContext | None = None) -> SmtpMailer | None:
-        """The configured mailer, or None when `smtp_host` is empty (no mail)."""
-        if not settings.smtp_host:
-            return None
-        return cls(
-            settings.smtp_host, settings.smtp_port, settings.smtp_security, settings.smtp_user,
-            settings.smtp_password.get_secret_value(), settings.smtp_from, ssl_context=ssl_context,
-        )
-
     def message(self, mail: OutgoingMail) -> EmailMessage:
         """The MIME message (text/plain, UTF-8) for `mail`."""
         message = EmailMessage()

@@ -8,7 +8,7 @@ draft job table (`review.jobs`): a question is stored with its job, then drafted
 the caller (`draft_now`) or later by a worker (`review.worker`) of any process.
 
 Example:
-    >>> service = ReviewService(get_settings(), drafter=draft_for_review)  # doctest: +SKIP
+    >>> service = review_service(get_settings())  # doctest: +SKIP (assistant.compose wires the drafter)
     >>> sub = service.submit("Puis-je exiger un label ?", email="a@ville.fr")  # doctest: +SKIP
     >>> service.validate(sub.id, "alice", "Oui, sous conditions [1].").status  # doctest: +SKIP
     'sent'
@@ -21,7 +21,7 @@ import os
 import secrets
 import socket
 from collections.abc import Callable, Iterator
-from datetime import datetime, timedelta
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -39,8 +39,9 @@ from assistant.review.errors import Conflict, DatabaseBusy, IllegalTransition, I
 from assistant.review.jobs import DraftJob, DraftJobs
 from assistant.review.limits import SharedLimits
 from assistant.review.live import LiveDrafts
-from assistant.review.mailer import Mailer, SmtpMailer, compose_answer, compose_rejection
+from assistant.review.mailer import Mailer, compose_answer, compose_rejection
 from assistant.review.migrations import migrate
+from assistant.review.options import ReviewConfig
 from assistant.review.models import (
     DRAFTED,
     ESCALATED,
@@ -103,19 +104,19 @@ class ReviewService:
     """Questions, drafts, advisor review, sending, metrics, backup and erasure.
 
     Example:
-        >>> service = ReviewService(get_settings(), drafter=my_drafter)  # doctest: +SKIP
+        >>> service = review_service(get_settings(), drafter=my_drafter)  # doctest: +SKIP (assistant.compose)
         >>> sub = service.submit("Quelle part de reconditionné ?")  # doctest: +SKIP
         >>> opened = service.claim(sub.id, "alice")  # doctest: +SKIP
         >>> service.validate(sub.id, "alice", "…", expected_version=opened.version)  # doctest: +SKIP
 
     Args:
-        settings: `assistant.config.Settings` (home, database_url, draft_lease_s, smtp_*).
+        config: Where the data lives, claim and draft-lease durations (`ReviewConfig`).
         drafter: Builds a draft from a question and the thread's earlier questions (see
             `review.runner.Drafter`).
         on_reusable: Called with the past-answer file written for a reusable answer.
-        mailer: Delivers mail; by default an `SmtpMailer` when `settings.smtp_host` is set.
+        mailer: Delivers mail (`assistant.compose` passes an `SmtpMailer` when SMTP is set);
+            None = mails wait in the outbox.
         clock: Current UTC time (tests move it to expire claims).
-        claim_minutes: How long a claim holds (`settings.claim_minutes` when that exists, else 30).
         busy_timeout_s: How long a SQLite writer waits for a lock before `DatabaseBusy`.
         password_hasher: argon2id hasher; argon2-cffi's default (RFC 9106 low-memory) profile.
         live: Where drafts being written are published piece by piece (the web app follows them);
@@ -124,25 +125,21 @@ class ReviewService:
 
     def __init__(
         self,
-        settings: Any,
+        config: ReviewConfig,
         drafter: Drafter | None = None,
         on_reusable: ReusableHook | None = None,
         mailer: Mailer | None = None,
         clock: Callable[[], datetime] = utcnow,
-        claim_minutes: float | None = None,
         busy_timeout_s: float = 5.0,
         password_hasher: PasswordHasher | None = None,
         live: LiveDrafts | None = None,
     ) -> None:
-        minutes = claim_minutes if claim_minutes is not None else getattr(settings, "claim_minutes", 30)
-        if minutes <= 0:
-            raise InvalidInput(f"claim duration must be > 0 minutes, got {minutes}")
-        self.settings = settings
-        self.home = Path(settings.home)
-        self.claim_duration = timedelta(minutes=minutes)
+        self.config = config
+        self.home = Path(config.home)
+        self.claim_duration = config.claim
         self._drafter = drafter
         self._on_reusable = on_reusable
-        self.url = database_url(self.home, settings.database_url)
+        self.url = database_url(self.home, config.database_url)
         self.engine = make_engine(self.url, busy_timeout_s)
         self.schema_version = migrate(self.engine)
         self.store = Store(self.engine, clock)
@@ -150,9 +147,9 @@ class ReviewService:
         self.sessions = AdvisorSessions(self.store)
         self.accounts = Accounts(self.store, self.limits, password_hasher)
         self.buyers = Buyers(self.store)
-        self.mail = Outbox(self.store, mailer if mailer is not None else SmtpMailer.from_settings(settings))
+        self.mail = Outbox(self.store, mailer)
         self.live = live
-        self.jobs = DraftJobs(self.store, timedelta(seconds=settings.draft_lease_s))
+        self.jobs = DraftJobs(self.store, config.draft_lease)
         self.drafting = DraftRunner(self.store, self.jobs, drafter, live)
         #: This service's name on the draft jobs it claims (unique per process and service).
         self.owner = f"{socket.gethostname()[:64]}:{os.getpid()}:{secrets.token_hex(4)}"
@@ -647,12 +644,3 @@ class ReviewService:
     def import_backup(self, path: Path) -> int:
         """Restore a JSON-lines backup into this (empty) database; returns the number of rows."""
         return backup.import_jsonl(self.engine, Path(path))
-
-
-def open_service(settings: Any | None = None, **kwargs: Any) -> ReviewService:
-    """The service on the configured database (`get_settings()` when `settings` is None)."""
-    if settings is None:
-        from assistant.config import get_settings
-
-        settings = get_settings()
-    return ReviewService(settings, **kwargs)

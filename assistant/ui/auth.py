@@ -12,7 +12,7 @@ neither log a visitor in as someone else nor log them out. Logging out is a POST
 /deconnexion only shows the button.
 
 Example:
-    >>> cookies = SessionCookies(key_of(settings), desk.review.sessions)   # doctest: +SKIP
+    >>> cookies = SessionCookies(session_key("", home), desk.review.sessions)   # doctest: +SKIP
     >>> add_login_routes(app, desk, cookies)                               # doctest: +SKIP
 """
 
@@ -26,7 +26,6 @@ import math
 import os
 import secrets
 from pathlib import Path
-from typing import Any
 from urllib.parse import urlencode
 
 import anyio
@@ -54,12 +53,12 @@ LOGIN_WAIT_S = 20.0
 KEY_FILE = "ui-session.key"
 
 
-def key_of(settings: Any) -> bytes:
-    """The signing key: from GUICHET_SESSION_SECRET, else `HOME/ui-session.key` (made 0600 on first use)."""
-    secret = settings.session_secret.get_secret_value()
+def session_key(secret: str, home: Path) -> bytes:
+    """The signing key: from `secret` (GUICHET_SESSION_SECRET), else `home/ui-session.key` (made
+    0600 on first use)."""
     if secret:
         return hashlib.sha256(secret.encode()).digest()
-    path = Path(settings.home) / KEY_FILE
+    path = Path(home) / KEY_FILE
     path.parent.mkdir(parents=True, exist_ok=True)
     try:
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)

@@ -4,7 +4,7 @@ Every Gradio handler calls a `Desk` method and formats the result; nothing here 
 so the panels stay thin and this layer is tested without a browser.
 
 Example:
-    >>> desk = Desk(get_settings())                                          # doctest: +SKIP
+    >>> desk = compose.open_desk(compose.load_settings())                   # doctest: +SKIP
     >>> ack = desk.ask("Puis-je exiger un écolabel ?", session="tab-1")      # doctest: +SKIP
     >>> [r.title for r in ack.resources]                                     # doctest: +SKIP
     ['Exiger un label dans un marché public']
@@ -30,7 +30,6 @@ from assistant.records import Passage
 from assistant.review import texts
 from assistant.review.errors import AuthenticationFailed, Conflict, IllegalTransition
 from assistant.review.limits import Limits
-from assistant.review.live import LiveDrafts
 from assistant.review.service import ReviewService
 from assistant.review.store import utcnow
 from assistant.review.views import QuestionDetail, ShownPassage, ShownPeer, ThreadView
@@ -162,29 +161,24 @@ class Desk:
     """Buyer, advisor and network operations over one `ReviewService` and one `Assistant`.
 
     Args:
-        settings: `assistant.config.Settings`.
-        assistant: The shared Assistant (opened from settings when None).
-        review: The review service (opened with this desk's drafter, reuse hook and live drafts
-            when None).
+        assistant: The shared Assistant (search, peers, the drafts of `review`).
+        review: The review service, drafting with `assistant` (`assistant.compose.open_desk`
+            wires both).
+        draft_workers: Background drafting threads (0: other processes draft).
         limits: Buyer rate limits (counted in the review database, across app processes).
         clock: Current UTC time.
 
-    Questions are drafted in the background by `settings.draft_workers` threads, started by
+    Questions are drafted in the background by `draft_workers` threads, started by
     `start_drafting` (the web app does at start) and stopped by `close`.
     """
 
-    def __init__(self, settings: Any, assistant: Any = None, review: ReviewService | None = None,
+    def __init__(self, assistant: Any, review: ReviewService, draft_workers: int = 0,
                  limits: Limits = Limits(), clock: Callable[[], datetime] = utcnow) -> None:
-        if assistant is None:
-            from assistant.pipeline import open_assistant
-
-            assistant = open_assistant(settings)
-        self.settings = settings
         self.assistant = assistant
-        self.review = review or ReviewService(settings, drafter=self._draft, on_reusable=self._reuse,
-                                              live=LiveDrafts())
+        self.review = review
+        self.home = review.home
         self.buyers = BuyerActivity()  # drafting waits while buyers are being acknowledged
-        self.drafts = DraftWorker(self.review, threads=settings.draft_workers, defer=self.buyers.busy)
+        self.drafts = DraftWorker(self.review, threads=draft_workers, defer=self.buyers.busy)
         self.limits = limits
         self._clock = clock
         self._subjects: dict[int, str] = {}
@@ -197,15 +191,6 @@ class Desk:
     def close(self) -> None:
         self.drafts.stop()
         self.review.close()
-
-    # ------------------------------------------------------------------ pipeline hooks
-
-    def _draft(self, question: str, history: list[str], passages=None, on_text=None, organisation=None):
-        return self.assistant.draft_job(question, history, passages, on_text, organisation=organisation)
-
-    def _reuse(self, path: Path) -> None:
-        """A validated answer marked reusable joins the knowledge base at once."""
-        self.assistant.ingest([Path(path)], prune=False)
 
     def warm_up(self) -> None:
         """Load the lexical index, the embedding model and the generator before the first buyer arrives

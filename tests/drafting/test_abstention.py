@@ -12,7 +12,7 @@ import pytest
 
 from assistant.drafting import texts
 from assistant.drafting.abstention import (SHIPPED, Evidence, Model, decide, evidence, load_model)
-from assistant.drafting.calibration import collect, cross_fit, fit_abstention
+from assistant.evaluation.calibration import collect, cross_fit, fit_abstention
 from assistant.drafting.extractive import ExtractiveGenerator
 from assistant.errors import ConfigError
 from assistant.evaluation.drafts import citations_valid

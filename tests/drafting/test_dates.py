@@ -6,7 +6,6 @@ from datetime import date
 
 import pytest
 
-from assistant.config import get_settings
 from assistant.drafting.dates import age_flags, date_label, document_date, parse_date
 from assistant.drafting.extractive import ExtractiveGenerator
 from assistant.drafting.render import source_line
@@ -69,8 +68,8 @@ def test_bad_age_is_refused():
 def test_generator_uses_the_configured_age():
     chunk = md_chunk("fin-usage--faq.md", FAQ, section="DEEE")
     question = "PC de 7 ans : don ou DEEE ?"
-    strict = ExtractiveGenerator(get_settings(max_source_age_days=30), today=date(2024, 1, 1))
-    lenient = ExtractiveGenerator(get_settings(max_source_age_days=3650), today=date(2024, 1, 1))
+    strict = ExtractiveGenerator(today=date(2024, 1, 1), max_age_days=30)
+    lenient = ExtractiveGenerator(today=date(2024, 1, 1), max_age_days=3650)
     assert [f.reason for f in strict.draft(question, passages(chunk)).flags] == [
         "source dated 2023-04-03, older than 30 days: check it is still current"]
     assert lenient.draft(question, passages(chunk)).flags == ()

@@ -12,6 +12,7 @@ from datetime import date
 
 import pytest
 
+from assistant.compose import drafting_config
 from assistant.config import get_settings
 from assistant.drafting import texts
 from assistant.drafting.citations import body_sentences, parse_markers, strip_markers
@@ -33,7 +34,7 @@ FALLBACK = "le générateur LLM n'a pas répondu ("
 def generator(server: LlamaServer, **overrides) -> LLMGenerator:
     settings = get_settings(**{"generator": "llm", "llm_base_url": server.base_url, "llm_model": server.model,
                                "llm_timeout_s": 120.0, **overrides})
-    return LLMGenerator(settings, today=date(2024, 1, 1))
+    return LLMGenerator(drafting_config(settings).llm, today=date(2024, 1, 1))
 
 
 def notes(draft) -> list[str]:

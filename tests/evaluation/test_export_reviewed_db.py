@@ -8,8 +8,8 @@ from click.testing import CliRunner
 from assistant.cli import cli
 from assistant.cli import commands  # noqa: F401
 from assistant.config import get_settings
-from assistant.pipeline import open_assistant
-from assistant.review.service import ReviewService
+from assistant.compose import open_assistant
+from assistant.compose import review_service
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -20,7 +20,7 @@ def test_validated_answers_become_a_question_set_that_evaluates(tmp_path):
     report = assistant.ingest([ROOT / "corpus" / "guides" / "don-materiel-informatique.md",
                                ROOT / "corpus" / "guides" / "exiger-un-label.md"])
     assert report.files == 2, report.as_json()
-    service = ReviewService(settings, drafter=lambda q, history: assistant.ask(q, history=history))
+    service = review_service(settings, drafter=lambda q, history: assistant.ask(q, history=history))
     service.add_advisor("alice", "un-mot-de-passe-solide")
     for question in ("on peut donner nos vieux pc a une asso ?", "j'ai le droit d'exiger un label ?"):
         item = service.submit(question)

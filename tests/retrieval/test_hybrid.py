@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -9,6 +10,7 @@ import pytest
 from assistant.errors import ConfigError, IndexMismatch, InvalidQuery
 from assistant.records import Chunk
 from assistant.retrieval.filters import Filters
+from assistant.compose import retrieval_config
 from assistant.retrieval.hybrid import MODES, HybridRetriever, passage_metadata
 from assistant.retrieval.rerank import CrossEncoderReranker
 from assistant.store.catalog import Catalog
@@ -21,7 +23,7 @@ pytestmark = pytest.mark.slow  # loads the e5-small model and embeds real text
 
 def retriever(small_index, **settings) -> HybridRetriever:
     return HybridRetriever(small_index.catalog, small_index.store, small_index.embedder,
-                           small_index.settings(**settings))
+                           retrieval_config(small_index.settings(**settings)))
 
 
 def names(passages) -> list[str]:
@@ -129,7 +131,7 @@ def test_fusion_weights(small_index):
 @pytest.mark.parametrize("fusion", ["rrf", "score"])
 def test_fusion_modes(small_index, fusion):
     r = HybridRetriever(small_index.catalog, small_index.store, small_index.embedder,
-                        small_index.settings(), fusion=fusion)
+                        replace(retrieval_config(small_index.settings()), fusion=fusion))
     assert names(r.search("délai de réponse du fabricant sur la note de réparabilité", k=1)) == [
         "indice-reparabilite-en-pratique.md"]
 
@@ -184,7 +186,7 @@ def test_reranker_is_wired(small_index):
             return [-float(len(text)) for _, text in inputs]
 
     r = HybridRetriever(small_index.catalog, small_index.store, small_index.embedder,
-                        small_index.settings(),
+                        retrieval_config(small_index.settings()),
                         reranker=CrossEncoderReranker("unused", model=ShortestFirstDouble()))
     passages = r.search("DEEE don association label", k=3)
     lengths = [len(p.chunk.text) for p in passages]
@@ -247,7 +249,7 @@ def test_empty_index(tmp_path, embedder):
 def _settings(home: Path):
     from assistant.config import Settings
 
-    return Settings(home=home)
+    return retrieval_config(Settings(home=home))
 
 
 class CountingEmbedder:
@@ -267,7 +269,7 @@ class CountingEmbedder:
 @pytest.mark.parametrize("size, expected", [(256, 1), (0, 3)])
 def test_query_embedding_cache(small_index, size, expected):
     spy = CountingEmbedder(small_index.embedder)
-    r = HybridRetriever(small_index.catalog, small_index.store, spy, small_index.settings(),
+    r = HybridRetriever(small_index.catalog, small_index.store, spy, retrieval_config(small_index.settings()),
                         query_cache_size=size)
     first = r.search("don d'ordinateurs à une association")
     for _ in range(2):
@@ -277,7 +279,7 @@ def test_query_embedding_cache(small_index, size, expected):
 
 def test_query_cache_is_bounded(small_index):
     spy = CountingEmbedder(small_index.embedder)
-    r = HybridRetriever(small_index.catalog, small_index.store, spy, small_index.settings(),
+    r = HybridRetriever(small_index.catalog, small_index.store, spy, retrieval_config(small_index.settings()),
                         query_cache_size=2)
     for question in ("don", "label", "DEEE", "don"):
         r.search(question, mode="dense")
@@ -287,4 +289,4 @@ def test_query_cache_is_bounded(small_index):
 def test_unknown_fusion(small_index):
     with pytest.raises(ConfigError, match="unknown fusion 'max'"):
         HybridRetriever(small_index.catalog, small_index.store, small_index.embedder,
-                        small_index.settings(), fusion="max")
+                        replace(retrieval_config(small_index.settings()), fusion="max"))

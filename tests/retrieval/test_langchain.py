@@ -8,6 +8,7 @@ from langchain_core.retrievers import BaseRetriever
 
 from assistant.records import Chunk, Passage
 from assistant.retrieval.filters import Filters
+from assistant.compose import retrieval_config
 from assistant.retrieval.hybrid import HybridRetriever
 from assistant.retrieval.langchain import GuichetRetriever, to_document
 
@@ -15,7 +16,7 @@ from assistant.retrieval.langchain import GuichetRetriever, to_document
 @pytest.fixture(scope="module")
 def hybrid(small_index) -> HybridRetriever:
     return HybridRetriever(small_index.catalog, small_index.store, small_index.embedder,
-                           small_index.settings())
+                           retrieval_config(small_index.settings()))
 
 
 @pytest.mark.slow

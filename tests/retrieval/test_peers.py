@@ -29,7 +29,7 @@ NO_PEER = ("Quels sont les seuils de procédure en 2026 pour un marché de trava
 
 @pytest.fixture(scope="module")
 def assistant(tmp_path_factory):
-    from assistant.pipeline import open_assistant
+    from assistant.compose import open_assistant
 
     home = tmp_path_factory.mktemp("peers-index")
     assistant = open_assistant(Settings(home=home))

@@ -10,6 +10,7 @@ import pytest
 
 from assistant.errors import ConfigError
 from assistant.records import Chunk
+from assistant.compose import retrieval_config
 from assistant.retrieval.hybrid import HybridRetriever
 from assistant.retrieval.ranker import FEATURES, FORMAT, SHIPPED, LinearRanker, fit, load_ranker, profile
 
@@ -20,7 +21,7 @@ COL = {name: i for i, name in enumerate(FEATURES)}
 
 def first_stage(small_index, question):
     retriever = HybridRetriever(small_index.catalog, small_index.store, small_index.embedder,
-                                small_index.settings())
+                                retrieval_config(small_index.settings()))
     stage = retriever.first_stage(question)
     return stage, {Path(c.chunk.source).name + (f"#{c.chunk.page}" if c.chunk.page else ""): i
                    for i, c in enumerate(stage.candidates)}
@@ -73,7 +74,7 @@ def test_the_shipped_parameters_load_and_rank_the_real_answer_first(small_index)
     ranker = LinearRanker.load(SHIPPED)
     assert ranker.fitted.get("questions", 0) > 100, "fitted on the pooled question sets"
     retriever = HybridRetriever(small_index.catalog, small_index.store, small_index.embedder,
-                                small_index.settings())
+                                retrieval_config(small_index.settings()))
     passages = retriever.search("il a combien de temps pour répondre sur sa note de réparabilité ?", k=3)
     assert Path(passages[0].chunk.source).name == "indice-reparabilite-en-pratique.md", passages
     assert 0 < passages[-1].score <= passages[0].score <= 1, "softmax shares, best first"
@@ -115,15 +116,19 @@ def test_a_corrupt_parameter_file_fails_in_one_line(tmp_path):
 def test_settings_choose_the_parameters(isolated_home, tmp_path):
     from assistant.config import Settings
 
-    assert load_ranker(Settings(ranker="fusion")) is None
-    shipped = load_ranker(Settings())
+    def load(settings):
+        config = retrieval_config(settings)
+        return load_ranker(config.ranker, config.ranker_params)
+
+    assert load(Settings(ranker="fusion")) is None
+    shipped = load(Settings())
     assert shipped.weights.tolist() == LinearRanker.load(SHIPPED).weights.tolist()
     tuned = LinearRanker([1.0] * len(FEATURES), [0.0] * len(FEATURES), [1.0] * len(FEATURES))
     tuned.save(isolated_home / "ranker.json")
-    assert load_ranker(Settings()).weights.tolist() == [1.0] * len(FEATURES), "a desk's own file wins"
+    assert load(Settings()).weights.tolist() == [1.0] * len(FEATURES), "a desk's own file wins"
     _write(tmp_path / "bad.json", format=0)
     with pytest.raises(ConfigError, match="format 0"):
-        load_ranker(Settings(ranker_params=tmp_path / "bad.json"))
+        load(Settings(ranker_params=tmp_path / "bad.json"))
 
 
 def test_fit_learns_the_order_within_each_question():

@@ -107,12 +107,12 @@ def body(message: EmailMessage) -> str:
 
 def open_service(**kwargs):
     """The review service on GUICHET_HOME with the fixed-passage drafter and the fast hasher."""
-    from assistant.config import get_settings
-    from assistant.review.service import ReviewService
+    from assistant.compose import load_settings, review_service
 
+    overrides = {"claim_minutes": kwargs.pop("claim_minutes")} if "claim_minutes" in kwargs else {}
     kwargs.setdefault("drafter", draft_from_fixed_passage)
     kwargs.setdefault("password_hasher", FAST_HASHER)
-    return ReviewService(get_settings(), **kwargs)
+    return review_service(load_settings(**overrides), **kwargs)
 
 
 def race_validate(name: str, items: list[tuple[int, int]], barrier, results) -> None:

@@ -13,7 +13,7 @@ from argon2 import PasswordHasher
 from assistant.review import accounts as accounts_module
 from assistant.review.accounts import FREE_FAILURES, MAX_DELAY_S, VERIFY_CONCURRENCY, login_delay
 from assistant.review.errors import AuthenticationFailed, RateLimited, UnknownAdvisor
-from assistant.review.service import ReviewService
+from assistant.compose import review_service
 from review_fixtures import PASSWORD, draft_from_fixed_passage
 from assistant.config import Settings
 
@@ -52,7 +52,7 @@ def hasher() -> CountingHasher:
 
 @pytest.fixture
 def service(home, clock, hasher):
-    svc = ReviewService(Settings(home=home), drafter=draft_from_fixed_passage, clock=clock, password_hasher=hasher)
+    svc = review_service(Settings(home=home), drafter=draft_from_fixed_passage, clock=clock, password_hasher=hasher)
     svc.add_advisor("alice", PASSWORD)
     svc.add_advisor("bob", PASSWORD)
     yield svc
@@ -162,7 +162,7 @@ def test_unknown_names_take_as_long_as_a_real_check(service):
 
 def test_sessions_are_shared_and_end_with_logout(service, home, clock):
     sid = service.sessions.open("alice")
-    other = ReviewService(Settings(home=home), clock=clock)  # another app process on the same database
+    other = review_service(Settings(home=home), clock=clock)  # another app process on the same database
     assert other.sessions.advisor(sid) == "alice"
     other.sessions.close(sid)
     assert service.sessions.advisor(sid) is None, "a logout on one process ends the session on the other"
@@ -239,7 +239,7 @@ def test_a_database_of_the_previous_version_gets_sessions_and_limits(home, servi
             ALTER TABLE drafts DROP COLUMN peers;
             DELETE FROM schema_version WHERE version > 2;
         """)
-    reopened = ReviewService(Settings(home=home), password_hasher=CountingHasher())
+    reopened = review_service(Settings(home=home), password_hasher=CountingHasher())
     sid = reopened.sessions.open("alice")
     assert reopened.sessions.advisor(sid) == "alice" and reopened.remove_advisor("alice") == 1
     reopened.limits.take(("address:203.0.113.9", 1, 60))

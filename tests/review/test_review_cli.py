@@ -7,7 +7,7 @@ import json
 import pytest
 from click.testing import CliRunner
 
-import assistant.cli.review as review_cli
+from assistant import compose
 from assistant.cli import cli
 from review_fixtures import FIXED_QUOTE, draft_from_fixed_passage, open_service
 
@@ -19,9 +19,14 @@ COMMANDS = [
 ]
 
 
+def _use_drafter(monkeypatch, drafter) -> None:
+    """The CLI's drafter (the composition's one Assistant) replaced by `drafter(question, history)`."""
+    monkeypatch.setattr(compose.AssistantHooks, "draft", lambda self, question, history, **job: drafter(question, history))
+
+
 @pytest.fixture
 def runner(home, monkeypatch) -> CliRunner:
-    monkeypatch.setattr(review_cli, "_drafter", lambda settings: draft_from_fixed_passage)
+    _use_drafter(monkeypatch, draft_from_fixed_passage)
     service = open_service()
     service.add_advisor("alice", "correct horse battery")
     service.add_advisor("bob", "correct horse battery")
@@ -58,12 +63,10 @@ def test_submit_with_unknown_thread_is_refused(runner):
 
 
 def test_submit_when_drafting_fails_keeps_the_question_and_exits_1(runner, monkeypatch):
-    def broken(settings):
-        def drafter(question, history):
-            raise RuntimeError("index missing: run 'guichet ingest'")
-        return drafter
+    def broken(question, history):
+        raise RuntimeError("index missing: run 'guichet ingest'")
 
-    monkeypatch.setattr(review_cli, "_drafter", broken)
+    _use_drafter(monkeypatch, broken)
     result = runner.invoke(cli, ["review", "submit", "Puis-je exiger un label ?", "--json"])
     assert result.exit_code == 1, result.output
     assert '"status": "received"' in result.output and "drafting failed" in result.output, result.output
@@ -83,19 +86,11 @@ def test_drafts_lists_the_jobs_and_runs_the_due_ones(runner, monkeypatch):
 
 
 def test_drafts_run_exits_1_when_a_draft_fails(runner, monkeypatch):
-    monkeypatch.setattr(review_cli, "_drafter", lambda settings: lambda q, h, passages=None: 1 / 0)
+    _use_drafter(monkeypatch, lambda q, h: 1 / 0)
     open_service().submit("Une question à rédiger ?", draft_now=False)
     result = runner.invoke(cli, ["review", "drafts", "--run"])
     assert result.exit_code == 1 and "failed: ZeroDivisionError" in result.output, result.output
     assert "next attempt" in result.output, "the retry is announced"
-
-
-def test_submit_without_the_drafting_stage_is_one_clear_line(runner, monkeypatch):
-    def missing(settings):
-        raise ImportError("No module named 'assistant.drafting.service'")
-
-    monkeypatch.setattr(review_cli, "_drafter", missing)
-    _one_line_error(runner.invoke(cli, ["review", "submit", "Q ?"]), "drafting stage is not available")
 
 
 def test_list_show_and_decisions(runner, tmp_path):

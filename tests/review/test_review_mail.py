@@ -17,6 +17,7 @@ from cryptography.x509.oid import NameOID
 
 import assistant.cli.review  # noqa: F401 - registers the review commands on `cli`
 from assistant.cli import cli
+from assistant import compose
 from assistant.config import get_settings
 from assistant.review.errors import InvalidInput
 from assistant.review.mailer import OutgoingMail, SmtpMailer
@@ -129,7 +130,7 @@ def test_no_mail_without_smtp_or_without_address(home, smtp):
 
     quiet = open_service(mailer=None)
     quiet_settings = get_settings(smtp_host="")
-    assert SmtpMailer.from_settings(quiet_settings) is None, "no SMTP host means no mailer"
+    assert compose.smtp_mailer(quiet_settings) is None, "no SMTP host means no mailer"
     assert quiet.submit("Q ?", email="x@ville.fr").status == "drafted"
 
 

@@ -9,7 +9,7 @@ from assistant.config import Settings
 from assistant.records import Chunk, Passage
 from assistant.review.db import make_engine
 from assistant.review.migrations import LATEST, MIGRATIONS, migrate
-from assistant.review.service import ReviewService
+from assistant.compose import review_service
 from review_fixtures import draft_from_fixed_passage, open_service
 
 #: The schema step that gives drafts their peers.
@@ -38,7 +38,7 @@ def test_the_peers_of_a_draft_are_stored_and_shown(home, tmp_path):
     backup = tmp_path / "backup.jsonl"
     service.export(backup)
     service.close()
-    restored = ReviewService(Settings(home=tmp_path / "other"), drafter=draft_with_a_peer)
+    restored = review_service(Settings(home=tmp_path / "other"), drafter=draft_with_a_peer)
     restored.import_backup(backup)
     assert restored.show(sub.id).draft.peers == (peer,), "a backup keeps the peers of drafts"
     restored.close()

@@ -178,8 +178,8 @@ def test_processes_starting_together_on_an_empty_database(home, server_url):
     import sys
 
     url = _new_database(server_url)
-    code = ("from assistant.config import get_settings; from assistant.review.service import ReviewService; "
-            "s = ReviewService(get_settings()); print(len(s.list_questions())); s.close()")
+    code = ("from assistant.compose import load_settings as get_settings, review_service; "
+            "s = review_service(get_settings()); print(len(s.list_questions())); s.close()")
     env = {**os.environ, "GUICHET_DATABASE_URL": url, "GUICHET_HOME": str(home)}
     procs = [subprocess.Popen([sys.executable, "-c", code], env=env, stdout=subprocess.PIPE,
                               stderr=subprocess.PIPE, text=True) for _ in range(4)]

@@ -13,10 +13,11 @@ import pytest
 import yaml
 from click.testing import CliRunner
 
-import assistant.cli.review as review_cli
+import assistant.cli.review  # noqa: F401 - registers the review commands on `cli`
+from assistant import compose
 from assistant.cli import cli
+from assistant.compose import review_service
 from assistant.config import get_settings
-from assistant.review.service import ReviewService
 from review_fixtures import FIXED_PASSAGE, FIXED_QUOTE, body, draft_from_fixed_passage
 
 EDITED = (
@@ -50,7 +51,7 @@ def _check_mail_and_yaml(home: Path, inbox, question_id: int, question: str, hoo
 def test_scenario_through_the_service(home, smtp):
     inbox, _ = smtp
     hook_calls: list[Path] = []
-    service = ReviewService(get_settings(), drafter=draft_from_fixed_passage, on_reusable=hook_calls.append)
+    service = review_service(get_settings(), drafter=draft_from_fixed_passage, on_reusable=hook_calls.append)
     service.add_advisor("alice", "correct horse battery")
     question = "Puis-je exiger l'Écolabel européen pour des ordinateurs ?"
 
@@ -91,8 +92,10 @@ def test_scenario_through_the_service(home, smtp):
 def test_scenario_through_the_cli(home, smtp, monkeypatch, tmp_path):
     inbox, _ = smtp
     hook_calls: list[Path] = []
-    monkeypatch.setattr(review_cli, "_drafter", lambda settings: draft_from_fixed_passage)
-    monkeypatch.setattr(review_cli, "_reuse_hook", lambda settings: hook_calls.append)
+    # the CLI's one Assistant (drafter and reuse hook) replaced by the fixed drafter and a recorder
+    monkeypatch.setattr(compose.AssistantHooks, "draft", lambda self, question, history, **job:
+                        draft_from_fixed_passage(question, history))
+    monkeypatch.setattr(compose.AssistantHooks, "reuse", lambda self, path: hook_calls.append(path))
     runner = CliRunner()
     question = "Puis-je exiger l'Écolabel européen pour des ordinateurs ?"
 

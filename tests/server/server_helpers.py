@@ -168,9 +168,9 @@ def race_validate(env: dict[str, str], name: str, items: list[tuple[int, int]], 
     os.environ.clear()
     os.environ.update(env)
     from assistant.config import get_settings
-    from assistant.review.service import ReviewService
+    from assistant.compose import review_service
 
-    service = ReviewService(get_settings())
+    service = review_service(get_settings())
     outcome = validate_at_barrier(service, name, items, barrier)
     service.close()
     results.put((name, outcome))

@@ -12,7 +12,7 @@ import httpx
 import pytest
 
 from assistant.records import Chunk, Citation, Draft, Passage
-from assistant.review.service import ReviewService
+from assistant.compose import review_service
 from server_helpers import GUIDES, ROOT, child_env, guichet, race_validate, wait_until
 from support import answer_of, free_port
 
@@ -61,7 +61,7 @@ def test_question_asked_through_one_process_is_seen_by_an_advisor_on_another(ser
 
 
 def test_two_processes_racing_on_one_queue_lose_no_update(servers):
-    service = ReviewService(servers, drafter=fixed_draft)
+    service = review_service(servers, drafter=fixed_draft)
     for name in ("alice", "bob"):
         service.add_advisor(name, "un mot de passe assez long")
     items = [(sub.id, service.show(sub.id).version)

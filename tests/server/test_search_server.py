@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from assistant.pipeline import open_assistant
+from assistant.compose import open_assistant
 from assistant.retrieval.filters import Filters
 from server_helpers import GUIDES, child_env, guichet
 

@@ -39,7 +39,7 @@ CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic"
 @pytest.fixture(scope="session")
 def index_template(tmp_path_factory) -> Path:
     """A data directory holding a real index of CORPUS_FILES (built once per session)."""
-    from assistant.pipeline import open_assistant
+    from assistant.compose import open_assistant
 
     home = tmp_path_factory.mktemp("index-template")
     report = open_assistant(settings_for(home)).ingest(list(CORPUS_FILES))
@@ -50,19 +50,11 @@ def index_template(tmp_path_factory) -> Path:
 @pytest.fixture
 def desk(index_template, tmp_path):
     """A Desk (service layer) on its own copy of the index, with a fast password hasher."""
+    from assistant.compose import open_desk
     from assistant.review.limits import Limits
-    from assistant.review.live import LiveDrafts
-    from assistant.review.service import ReviewService
-    from assistant.ui.desk import Desk
 
     home = copy_index(index_template, tmp_path / "desk-home")
-    settings = settings_for(home)
-    holder = {}
-    review = ReviewService(settings, drafter=lambda q, h, **job: holder["desk"]._draft(q, h, **job),
-                           on_reusable=lambda p: holder["desk"]._reuse(p), password_hasher=FAST_HASHER,
-                           live=LiveDrafts())
-    d = Desk(settings, review=review, limits=Limits(per_session=0, per_address=0))
-    holder["desk"] = d
+    d = open_desk(settings_for(home), limits=Limits(per_session=0, per_address=0), password_hasher=FAST_HASHER)
     d.review.add_advisor("alice", PASSWORD)
     d.review.add_advisor("bob", PASSWORD)
     d.drafts.poll_s = 0.2

@@ -10,13 +10,14 @@ from datetime import timedelta
 import pytest
 from ui_fixtures import PASSWORD, ROOT, drafted, settings_for
 
+from assistant import compose
 from assistant.records import Draft
 from assistant.review.errors import Conflict, InvalidInput, RateLimited, UnknownThread
 from assistant.review.limits import Limits
 from assistant.review.store import utcnow
 from assistant.ui import render
 from assistant.ui.desk import Desk, resources_of
-from assistant.ui.server import first_start
+from assistant.ui.start import first_start
 
 LABEL_QUESTION = "Puis-je exiger un label précis dans mon marché ?"
 DON_QUESTION = "Peut-on donner nos vieux ordinateurs réformés à une association ?"
@@ -93,7 +94,7 @@ def test_unknown_and_foreign_tokens_are_refused_the_same_way(desk):
 
 
 def test_rate_limit_per_session_and_per_address(desk):
-    limited = Desk(desk.settings, assistant=desk.assistant, review=desk.review, limits=Limits(per_session=2, per_address=3))
+    limited = Desk(desk.assistant, desk.review, limits=Limits(per_session=2, per_address=3))
     with pytest.raises(InvalidInput):
         limited.ask("   ", session="s1", address="10.0.0.1")  # refused input uses no quota
     limited.ask(LABEL_QUESTION, session="s1", address="10.0.0.1")
@@ -118,7 +119,7 @@ def test_queue_filters_by_status_age_and_subject(desk):
     assert [r.id for r in desk.queue(subject="Labels et écolabels").rows] == [first.question_id]
     assert [r.subject for r in queue.rows] == ["Labels et écolabels", "Matériel réformé : don, cession, recyclage (DEEE)"]
     assert desk.queue(age="Plus d'un jour").rows == ()
-    later = Desk(desk.settings, assistant=desk.assistant, review=desk.review,
+    later = Desk(desk.assistant, desk.review,
                  clock=lambda: utcnow() + timedelta(days=2))
     assert len(later.queue(age="Plus d'un jour").rows) == 2
     assert later.queue(age="Moins d'une heure").rows == ()
@@ -213,17 +214,16 @@ def test_authenticate(desk):
     assert not desk.authenticate("mallory", PASSWORD)
 
 
-def test_retrieval_and_drafting_failures_still_acknowledge_and_the_draft_comes_later(desk):
-    class Broken:
-        index = desk.assistant.index
+def test_retrieval_and_drafting_failures_still_acknowledge_and_the_draft_comes_later(desk, monkeypatch):
+    def broken_search(*args, **kwargs):
+        raise RuntimeError("index down")
 
-        def search(self, *args, **kwargs):
-            raise RuntimeError("index down")
+    def broken_draft(*args, **kwargs) -> Draft:
+        raise RuntimeError("generator down")
 
-        def draft_job(self, *args, **kwargs) -> Draft:
-            raise RuntimeError("generator down")
-
-    desk.assistant, real = Broken(), desk.assistant
+    # the shared Assistant (buyers' search and the review stage's drafts) fails, then recovers
+    monkeypatch.setattr(desk.assistant, "search", broken_search)
+    monkeypatch.setattr(desk.assistant, "draft_job", broken_draft)
     try:
         ack = desk.ask(LABEL_QUESTION)
         assert ack.resources == () and desk.thread(ack.thread).messages[0].question == LABEL_QUESTION, \
@@ -236,20 +236,20 @@ def test_retrieval_and_drafting_failures_still_acknowledge_and_the_draft_comes_l
         assert detail.status == "received" and detail.draft_error == "RuntimeError: generator down", detail
         assert detail.drafting and job.next_attempt_at is not None, "a failed draft is retried"
     finally:
-        desk.assistant = real
+        monkeypatch.undo()
     detail = drafted(desk, ack.question_id, timeout_s=60)  # the retry, 10 s later, finds it
     assert (detail.status, detail.drafts, detail.draft_error) == ("drafted", 1, None), detail
 
 
 def test_first_start_ingests_only_an_empty_index(tmp_path):
-    desk = Desk(settings_for(tmp_path / "fresh"))
+    desk = compose.open_desk(settings_for(tmp_path / "fresh"))
     out = io.StringIO()
     small = ROOT / "corpus" / "guides" / "variantes-offres-anormalement-basses.md"
     report = first_start(desk, [small], out=out)
     assert report is not None and report.files == 1 and desk.assistant.index.catalog.count() > 0
     assert "Premier démarrage" in out.getvalue() and "Index prêt : 1 fichier(s)" in out.getvalue()
     assert first_start(desk, [small], out=io.StringIO()) is None, "a second start ingests nothing"
-    assert first_start(Desk(settings_for(tmp_path / "empty")), [], out=out) is None
+    assert first_start(compose.open_desk(settings_for(tmp_path / "empty")), [], out=out) is None
     assert "aucun corpus" in out.getvalue()
     desk.close()
 
@@ -260,13 +260,15 @@ def test_an_answer_whose_mail_failed_stays_in_the_queue_until_it_is_delivered(de
     from support import free_port
 
     from assistant.review.mailer import SmtpMailer
-    from assistant.review.service import ReviewService
+    from assistant.compose import review_service
     from assistant.ui import render
     from assistant.ui.desk import MAIL_FILTER
 
     port = free_port()  # a real refused connection: the mail server is down
-    review = ReviewService(desk.settings, drafter=desk._draft, mailer=SmtpMailer("127.0.0.1", port, "none"))
-    mailing = Desk(desk.settings, assistant=desk.assistant, review=review, limits=Limits(per_session=0, per_address=0))
+    settings = settings_for(desk.home)
+    review = review_service(settings, compose.AssistantHooks(settings, desk.assistant), on_reusable=None,
+                            mailer=SmtpMailer("127.0.0.1", port, "none"))
+    mailing = Desk(desk.assistant, review, limits=Limits(per_session=0, per_address=0))
     ack = mailing.ask(LABEL_QUESTION, email="acheteur@ville.fr", session="m")
     drafted(desk, ack.question_id)  # by the fixture desk's threads: opened before, its version would move
     detail = mailing.open(ack.question_id, "alice").detail

@@ -26,7 +26,7 @@ from assistant.config import Settings
 from assistant.review.limits import Limits
 from assistant.review.models import QuestionRow
 from assistant.ui import render
-from assistant.ui.desk import Desk
+from assistant import compose
 
 pytestmark = pytest.mark.slow
 
@@ -114,9 +114,9 @@ def test_a_failed_or_timed_out_llm_falls_back_to_the_extractive_draft_with_a_not
     desk.drafts.stop()  # its extractive threads share the database: only the LLM desk may draft
     with SlowLLM(delay_s=5) as llm:
         base = f"http://127.0.0.1:{free_port()}/v1" if endpoint == "refused" else llm.base_url
-        settings = Settings(home=desk.settings.home, generator="llm", llm_base_url=base, llm_model=llm.model,
+        settings = Settings(home=desk.home, generator="llm", llm_base_url=base, llm_model=llm.model,
                             llm_timeout_s=0.3)
-        llm_desk = Desk(settings, limits=Limits(per_session=0, per_address=0))
+        llm_desk = compose.open_desk(settings, limits=Limits(per_session=0, per_address=0))
         try:
             llm_desk.drafts.poll_s = 0.2
             llm_desk.start_drafting()
@@ -154,7 +154,7 @@ def test_database_locked_for_20_s_right_after_the_question_is_written(desk):
     def lock_after_commit(session):
         if session.info.pop("question", False) and "process" not in locker:
             process = subprocess.Popen([sys.executable, "-c", textwrap.dedent(LOCKER),
-                                        str(desk.settings.home / "review.sqlite"), "20"],
+                                        str(desk.home / "review.sqlite"), "20"],
                                        stdout=subprocess.PIPE, text=True)
             assert process.stdout.readline().strip() == "locked", "the locking process did not start"
             locker["process"] = process
@@ -178,6 +178,6 @@ def test_database_locked_for_20_s_right_after_the_question_is_written(desk):
     detail = drafted(desk, ack.question_id, timeout_s=90)
     assert (detail.status, detail.drafts) == ("drafted", 1), f"drafted later: {detail.job}"
     assert time.monotonic() >= released
-    with sqlite3.connect(desk.settings.home / "review.sqlite") as conn:
+    with sqlite3.connect(desk.home / "review.sqlite") as conn:
         assert conn.execute("SELECT count(*) FROM threads").fetchone()[0] == 1, "one thread"
         assert conn.execute("SELECT count(*) FROM questions").fetchone()[0] == 1, "one question"

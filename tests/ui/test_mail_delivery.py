@@ -52,7 +52,7 @@ def _wait(check, seconds: float, what: str) -> None:
 
 def test_mail_is_retried_by_the_app_survives_kill_9_and_the_advisor_sees_its_state(
         index_template, tmp_path, browser, screenshots):
-    from assistant.review.service import ReviewService
+    from assistant.compose import review_service
     from ui_fixtures import drafted, settings_for
 
     home = copy_index(index_template, tmp_path / "home")
@@ -61,7 +61,7 @@ def test_mail_is_retried_by_the_app_survives_kill_9_and_the_advisor_sees_its_sta
     server = start_server(home, "--no-ingest", "--questions-per-minute", "0", env=smtp)
     restarted = controller = None
     try:
-        service = ReviewService(settings_for(home))
+        service = review_service(settings_for(home))
         service.add_advisor("alice", PASSWORD)
         outputs = server.ask(QUESTION, email=BUYER)
         number = int(re.search(r"n° (\d+)", str(outputs)).group(1))

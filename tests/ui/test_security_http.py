@@ -19,10 +19,10 @@ from web_client import login, logout
 from fastapi.testclient import TestClient
 
 from assistant.insights.exports import FORMULA_STARTS
-from assistant.review.service import ReviewService
+from assistant.compose import review_service
 from assistant.review.store import utcnow
 from assistant.ui.auth import COOKIE, CSRF_COOKIE, PROTECTED, SessionCookies
-from assistant.ui.server import create_app
+from assistant.compose import web_app
 
 #: Requests a client could make to a protected app: pages, Gradio's API, files, uploads, streams.
 REQUESTS = [
@@ -85,7 +85,7 @@ def test_protected_routes_refuse_anonymous_requests(server, prefix, method, temp
 def test_session_cookies_must_be_signed_by_the_server_and_fresh(server):
     key = (server.home / "ui-session.key").read_bytes()
     service = server.service()
-    past = ReviewService(settings_for(server.home), clock=lambda: utcnow() - timedelta(hours=11))
+    past = review_service(settings_for(server.home), clock=lambda: utcnow() - timedelta(hours=11))
     try:
         cookies = SessionCookies(key, service.sessions)
         good, bobs = cookies.issue("alice"), cookies.issue("bob")
@@ -200,7 +200,7 @@ def test_buyer_rate_limit_per_session_over_http(server):
 def bare_app_module(index_template, tmp_path_factory):
     """The app in-process WITHOUT the session middleware (shared by the module: use `bare_app`)."""
     home = copy_index(index_template, tmp_path_factory.mktemp("bare-home"))
-    app = create_app(settings_for(home), guard=False)
+    app = web_app(settings_for(home), guard=False)
     app.state.desk.review.add_advisor("alice", PASSWORD)
     app.state.desk.review.add_advisor("bob", PASSWORD)
     with TestClient(app, follow_redirects=False) as client:
@@ -210,7 +210,7 @@ def bare_app_module(index_template, tmp_path_factory):
 @pytest.fixture
 def bare_app(bare_app_module):
     """What Gradio enforces on its own; no failed login left by an earlier test, no cookie."""
-    forget_limits(bare_app_module.app.state.desk.settings.home)
+    forget_limits(bare_app_module.app.state.desk.home)
     bare_app_module.cookies.clear()
     yield bare_app_module
     bare_app_module.cookies.clear()

@@ -35,16 +35,12 @@ REWRITE = "Réponse entièrement réécrite par le conseiller, sans rien garder 
 @pytest.fixture(scope="module")
 def seeded(index_template, tmp_path_factory):
     """A data directory whose review database holds the seeded questions, and what was seeded."""
-    from assistant.review.service import ReviewService
-    from assistant.ui.desk import Desk
+    from assistant.compose import open_desk
     from assistant.review.limits import Limits
 
     home = copy_index(index_template, tmp_path_factory.mktemp("topics-home"))
-    settings = settings_for(home)
-    holder = {}
-    review = ReviewService(settings, drafter=lambda q, h, **job: holder["desk"]._draft(q, h, **job),
-                           password_hasher=FAST_HASHER)
-    desk = holder["desk"] = Desk(settings, review=review, limits=Limits(per_session=0, per_address=0))
+    desk = open_desk(settings_for(home), limits=Limits(per_session=0, per_address=0), on_reusable=None,
+                     password_hasher=FAST_HASHER)
     desk.review.add_advisor("alice", PASSWORD)
     desk.drafts.poll_s = 0.2
     desk.start_drafting()

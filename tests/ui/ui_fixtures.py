@@ -43,9 +43,9 @@ def forget_limits(home: Path) -> None:
     from sqlalchemy import delete
 
     from assistant.review.models import LimitHitRow
-    from assistant.review.service import ReviewService
+    from assistant.compose import review_service
 
-    service = ReviewService(settings_for(home))
+    service = review_service(settings_for(home))
     try:
         with service.store.write() as session:
             session.execute(delete(LimitHitRow))
@@ -63,9 +63,9 @@ class Server:
     log: Path
 
     def service(self):
-        from assistant.review.service import ReviewService
+        from assistant.compose import review_service
 
-        return ReviewService(settings_for(self.home), password_hasher=FAST_HASHER)
+        return review_service(settings_for(self.home), password_hasher=FAST_HASHER)
 
     def ask(self, question: str, email: str = "", organisation: str = "", timeout: float = 60.0) -> list:
         """A buyer question through the public API (plain HTTP); returns the endpoint's outputs."""

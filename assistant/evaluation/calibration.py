@@ -268,18 +268,23 @@ def load_sets(sets: Sequence[tuple[Path, Path]]) -> list[tuple[Path, Path, Any]]
     return [(Path(home), Path(path), load_question_set(Path(path))) for home, path in sets]
 
 
-def pool(sets: Sequence[tuple[Path, Path, Any]], progress: Callable[[], None] | None = None) -> list[Pooled]:
-    """Every question of `load_sets(...)`, searched once over its set's index."""
-    from assistant.config import get_settings
+def pool(sets: Sequence[tuple[Path, Path, Any]], open_assistant: Callable[[Path], Any],
+         progress: Callable[[], None] | None = None) -> list[Pooled]:
+    """Every question of `load_sets(...)`, searched once over its set's index.
+
+    Args:
+        sets: `(home, path, QuestionSet)` triples.
+        open_assistant: The Assistant over the index of a GUICHET_HOME (one per home).
+        progress: Called after each question.
+    """
     from assistant.evaluation.folds import question_group
-    from assistant.pipeline import open_assistant
 
     assistants: dict[str, Any] = {}
     pooled = []
     for home, path, qset in sets:
         key = str(home.resolve())
         if key not in assistants:
-            assistants[key] = open_assistant(get_settings(home=home))
+            assistants[key] = open_assistant(home)
         assistant = assistants[key]
         for question in qset.questions:
             passages = list(assistant.search(question.question))
@@ -329,8 +334,9 @@ def oof_drafts(pooled: Sequence[Pooled], fit: CrossFit) -> dict[str, dict[str, A
 
     details: dict[str, list] = {}
     for item, fold in zip(pooled, fit.folds):
-        generator = ExtractiveGenerator(item.assistant.settings, item.assistant.related_resources,
-                                        model=fit.fold_models[fold], rarity=item.assistant.term_rarity)
+        generator = ExtractiveGenerator(item.assistant.related_resources, model=fit.fold_models[fold],
+                                        rarity=item.assistant.term_rarity,
+                                        max_age_days=item.assistant.drafting.max_source_age_days)
         start = time.perf_counter()
         draft = generator.draft(item.question.question, item.passages)
         details.setdefault(item.set, []).append(question_details(
