@@ -89,6 +89,10 @@ def call_poser(url: str, data: list, headers: dict[str, str] | None = None, time
     raise AssertionError("the buyer endpoint closed without a result")
 
 
+#: How long an app may take to answer /sante: the machine is shared, and a loaded one starts it in minutes.
+START_SECONDS = 180
+
+
 def start_server(home: Path, *extra: str, env: dict[str, str] | None = None, log_name: str = "server.log") -> Server:
     """`guichet serve` on a free port with GUICHET_HOME=home and the `env` variables on top."""
     port = free_port()
@@ -101,17 +105,17 @@ def start_server(home: Path, *extra: str, env: dict[str, str] | None = None, log
     process = subprocess.Popen([sys.executable, "-m", "assistant", "serve", "--port", str(port), *extra],
                                cwd=ROOT, env=variables, stdout=out, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 120
+    deadline = time.monotonic() + START_SECONDS
     while time.monotonic() < deadline:
         if process.poll() is not None:
             raise AssertionError(f"the app exited with {process.returncode}:\n{log.read_text()}")
         try:
-            if httpx.get(f"{url}/sante", timeout=2).status_code == 200:
+            if httpx.get(f"{url}/sante", timeout=5).status_code == 200:
                 return Server(url, home, process, log)
         except httpx.HTTPError:
             time.sleep(0.3)
     process.kill()
-    raise AssertionError(f"the app did not answer within 120 s:\n{log.read_text()}")
+    raise AssertionError(f"the app did not answer within {START_SECONDS} s:\n{log.read_text()}")
 
 
 def stop_server(server: Server) -> None:
