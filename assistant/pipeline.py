@@ -107,7 +107,7 @@ class Assistant:
         """
         from assistant.drafting.followup import contextual_query
         from assistant.retrieval.peers import match_peers
-        from assistant.retrieval.places import locate
+        from assistant.text.places import locate
 
         buyer = locate(organisation).merged(locate(question, self_only=True))
         for earlier in reversed(history):

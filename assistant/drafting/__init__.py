@@ -3,6 +3,6 @@
 Modules: `base` (the `Generator` protocol), `factory` (`DraftingConfig`, `make_generator`),
 `extractive` (default, offline) and `llm` (OpenAI-compatible endpoint) generators, `citations`
 (markers and verification), `abstention` (fitted by `evaluation.calibration`), `dates`, `followup`,
-`injection`, `sentences`, `selection`, `render`, `prompts`, `texts`, `terms`, and `refs` (passages
+`injection`, `selection`, `render`, `prompts`, `texts`, `terms`, and `refs` (passages
 stored with a draft job).
 """

@@ -22,7 +22,7 @@ from typing import Iterable, Sequence
 
 from assistant.drafting import texts
 from assistant.drafting.render import display
-from assistant.drafting.sentences import split_sentences
+from assistant.text.sentences import split_sentences
 from assistant.drafting.terms import sentence_terms
 from assistant.text.normalize import contains, normalize
 from assistant.records import Chunk, Citation, Flag, Passage

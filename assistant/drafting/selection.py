@@ -35,7 +35,7 @@ from typing import Mapping, Sequence
 from assistant.drafting.focus import Focus, question_focus, satisfies
 from assistant.drafting.injection import looks_like_instruction
 from assistant.drafting.render import display
-from assistant.drafting.sentences import cut_reason, sentence_spans
+from assistant.text.sentences import cut_reason, sentence_spans
 from assistant.drafting.terms import MIN_PREFIX, Rarity, question_terms, sentence_terms
 from assistant.records import Chunk, Passage
 from assistant.text.normalize import fold

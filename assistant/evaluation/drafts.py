@@ -14,7 +14,7 @@ from typing import Sequence
 import re
 
 from assistant.drafting.citations import body_sentences, parse_markers, strip_markers
-from assistant.drafting.sentences import cut_reason
+from assistant.text.sentences import cut_reason
 from assistant.drafting.texts import SOURCES_HEADING
 from assistant.text.normalize import contains, normalize
 from assistant.records import Citation, Draft, Passage

@@ -26,7 +26,7 @@ from dataclasses import replace
 from assistant.errors import InvalidQuery
 from assistant.records import Chunk, Passage
 from assistant.retrieval.filters import Filters
-from assistant.retrieval.places import Whereabouts
+from assistant.text.places import Whereabouts
 from assistant.text.analysis import FrenchAnalyzer
 
 #: Peers proposed at most.

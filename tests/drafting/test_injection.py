@@ -11,7 +11,7 @@ from assistant.drafting.extractive import ExtractiveGenerator
 from assistant.drafting.factory import LLMConfig
 from assistant.drafting.llm import LLMGenerator
 from assistant.drafting.prompts import SYSTEM_PROMPT
-from assistant.drafting.sentences import split_sentences
+from assistant.text.sentences import split_sentences
 
 from .helpers import MINUMECO, md_chunk, paragraph, passages
 

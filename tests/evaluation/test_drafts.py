@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from assistant.drafting.sentences import cut_reason
+from assistant.text.sentences import cut_reason
 from assistant.evaluation.drafts import (bullets, citation_valid, citations_valid, cut_bullets, evidence_first,
                                          evidence_in_text, first_cited_sentence)
 from assistant.records import Chunk, Citation, Draft, Passage

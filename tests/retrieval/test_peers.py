@@ -14,7 +14,7 @@ from assistant.config import Settings
 from assistant.records import Chunk
 from assistant.retrieval.filters import Filters
 from assistant.retrieval.peers import MAX_PEERS, MIN_TOPIC, boost, match_peers, topic_score
-from assistant.retrieval.places import Whereabouts
+from assistant.text.places import Whereabouts
 from assistant.text.analysis import FrenchAnalyzer
 
 ROOT = Path(__file__).resolve().parents[2]

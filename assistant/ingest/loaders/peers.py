@@ -36,7 +36,7 @@ from assistant.ingest.loaders.answers import (
     _text,
 )
 from assistant.records import Document
-from assistant.retrieval.places import REGIONS, canonical_departement, canonical_region, kind_of, region_of
+from assistant.text.places import REGIONS, canonical_departement, canonical_region, kind_of, region_of
 
 PEER_FIELDS = ("organisation", "type", "region", "subject", "what", "source", "contact")
 #: A peer of no particular région (a national body).

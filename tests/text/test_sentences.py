@@ -6,9 +6,9 @@ import re
 
 import pytest
 
-from assistant.drafting.sentences import sentence_spans, split_sentences
+from assistant.text.sentences import sentence_spans, split_sentences
 
-from .helpers import MINUMECO, paragraph, pdf_page
+from drafting.helpers import MINUMECO, paragraph, pdf_page
 
 
 @pytest.mark.parametrize("text, expected", [

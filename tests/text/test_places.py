@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from assistant.retrieval import places
-from assistant.retrieval.places import Whereabouts, locate
+from assistant.text import places
+from assistant.text.places import Whereabouts, locate
 
 
 def test_the_table_holds_every_departement_once():
