@@ -24,9 +24,10 @@ import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, func, select, text
+from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
+from assistant.db.locks import transaction_lock
 from assistant.review.errors import RateLimited
 from assistant.review.models import LimitHitRow
 from assistant.review.store import Store
@@ -79,10 +80,8 @@ class SharedLimits:
         self._last_sweep = float("-inf")
 
     def _lock(self, session: Session, hashes: list[str]) -> None:
-        if self.store.engine.dialect.name == "postgresql":
-            for digest in sorted(hashes):  # one order everywhere: no deadlock between two takers
-                session.execute(text("SELECT pg_advisory_xact_lock(:k)"),
-                                {"k": int.from_bytes(bytes.fromhex(digest[:16]), "big", signed=True)})
+        for digest in sorted(hashes):  # one order everywhere: no deadlock between two takers
+            transaction_lock(session.connection(), int.from_bytes(bytes.fromhex(digest[:16]), "big", signed=True))
 
     def _sweep(self, session: Session, now: datetime) -> None:
         if time.monotonic() - self._last_sweep < SWEEP_EVERY_S:

@@ -1,22 +1,20 @@
-"""Numbered schema migrations of the review database.
+"""Numbered schema migrations of the review database, run by the one runner (`assistant.db.migrations`).
 
-A fresh database gets the current models' tables and is stamped with every migration number.
-An existing one runs, in order and in one transaction, the migrations numbered above its
-version. A database stamped with a version this code does not know fails with a message that
-says what to do. To change the schema: change `models.py`, then append a `Migration` whose
-function brings a database of the previous version to the new one, written with SQLAlchemy
-Core/DDL constructs so that it runs on SQLite and PostgreSQL alike.
+A fresh database gets the current models' tables and is stamped with every migration number
+(rows of `schema_version`). An existing one runs, in order and in one transaction, the
+migrations numbered above its version. A database stamped with a version this code does not
+know fails with a message that says what to do. To change the schema: change `models.py`, then
+append a `Migration` whose function brings a database of the previous version to the new one,
+written with SQLAlchemy Core/DDL constructs so that it runs on SQLite and PostgreSQL alike.
 
 Example:
     >>> from assistant.review.db import make_engine
-    >>> migrate(make_engine("sqlite:///:memory:"))
-    4
+    >>> migrate(make_engine("sqlite:///:memory:")) == LATEST
+    True
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import datetime, timezone
 
 from sqlalchemy import (
@@ -36,29 +34,15 @@ from sqlalchemy import (
     exists,
     func,
     insert,
-    inspect,
     select,
 )
 
-from assistant.review.db import transaction
+from assistant.db import migrations as runner
+from assistant.db.migrations import Migration, Refusal, TableSet, VersionTable
+from assistant.review.db import translated
 from assistant.review.errors import SchemaError
 from assistant.review.mailer import MESSAGE_ID_DOMAIN
 from assistant.review.models import Base, SchemaVersion
-
-
-@dataclass(frozen=True)
-class Migration:
-    """One schema step.
-
-    Args:
-        number: Schema version reached after `apply`.
-        title: What the step does, for humans.
-        apply: Function run inside the migration transaction.
-    """
-
-    number: int
-    title: str
-    apply: Callable[[Connection], None]
 
 
 def _initial(conn: Connection) -> None:
@@ -168,40 +152,28 @@ MIGRATIONS: tuple[Migration, ...] = (
 LATEST = MIGRATIONS[-1].number
 
 
+def _refusal(refusal: Refusal) -> SchemaError:
+    if refusal.kind == "unversioned":
+        return SchemaError(
+            f"the review database has tables ({refusal.found}) but no schema_version: it was not "
+            "created by guichet-vert; point GUICHET_DATABASE_URL at an empty database")
+    return SchemaError(
+        f"the review database is at schema version {refusal.found} but this guichet-vert knows "
+        f"versions up to {refusal.latest}: upgrade guichet-vert (pip install -U guichet-vert), or "
+        "restore a backup made by this version")
+
+
+#: The review tables, as the migration runner sees them.
+TABLES = TableSet("review database", Base.metadata.create_all, MIGRATIONS, VersionTable(SchemaVersion.__table__),
+                  refuse=_refusal)
+
+
 def migrate(engine: Engine) -> int:
-    """Bring the database to `LATEST` and return its version.
+    """Bring the review database to `LATEST` and return its version.
 
     Raises:
         SchemaError: the database is newer than this code, or has review tables but no version.
+        DatabaseBusy: another process holds the SQLite write lock longer than the busy timeout.
     """
-    with transaction(engine, write=True) as session:
-        conn = session.connection()
-        if conn.dialect.name == "postgresql":
-            # Several app processes may start together on an empty database: one migrates, the
-            # others wait here and then find it done (SQLite's write transaction already serialises).
-            conn.exec_driver_sql("SELECT pg_advisory_xact_lock(7345012)")
-        tables = set(inspect(conn).get_table_names())
-        now = datetime.now(timezone.utc)
-        if SchemaVersion.__tablename__ not in tables:
-            ours = tables & set(Base.metadata.tables)
-            if ours:
-                raise SchemaError(
-                    f"the review database has tables ({', '.join(sorted(ours))}) but no "
-                    "schema_version: it was not created by guichet-vert; point "
-                    "GUICHET_DATABASE_URL at an empty database"
-                )
-            Base.metadata.create_all(conn)
-            session.add_all(SchemaVersion(version=m.number, applied_at=now) for m in MIGRATIONS)
-            return LATEST
-        current = session.scalar(select(func.max(SchemaVersion.version))) or 0
-        if current > LATEST:
-            raise SchemaError(
-                f"the review database is at schema version {current} but this guichet-vert "
-                f"knows versions up to {LATEST}: upgrade guichet-vert "
-                "(pip install -U guichet-vert), or restore a backup made by this version"
-            )
-        for migration in MIGRATIONS:
-            if migration.number > current:
-                migration.apply(conn)
-                session.add(SchemaVersion(version=migration.number, applied_at=now))
-        return LATEST
+    with translated(engine):
+        return runner.migrate(engine, TABLES)

@@ -11,35 +11,37 @@ Where it lives:
   rebuilds its in-memory BM25 when the generation moves; the ingestion lock becomes a
   PostgreSQL advisory lock, so two ingesting processes on different machines never interleave.
 
-Written with SQLAlchemy Core, so the same statements run on both databases.
+Written with SQLAlchemy Core, so the same statements run on both databases. The engine, the
+migrations and the locks are those of every database guichet-vert writes (`assistant.db`): the
+catalog's tables are a table set of their own (`tables`), whose version is the `meta` row
+`schema`, as every released version wrote it.
 """
 
 from __future__ import annotations
 
 import time
 import uuid
-import zlib
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Iterable, Iterator, Sequence
 
 from sqlalchemy import (BigInteger, Column, Engine, ForeignKey, Index, Integer, MetaData, Table, Text,
-                        bindparam, cast, create_engine, delete, func, insert, inspect, select, text,
-                        update)
-from sqlalchemy.engine import Connection, make_url
-from sqlalchemy.exc import ArgumentError, DatabaseError, NoSuchModuleError, OperationalError
-from sqlalchemy.pool import StaticPool
+                        bindparam, cast, delete, func, insert, select, update)
+from sqlalchemy.engine import Connection
+from sqlalchemy.exc import DatabaseError, OperationalError
 
+from assistant.db.engine import first_line, make_engine, safe_url
+from assistant.db.locks import WriterLock, lock_key
+from assistant.db.migrations import MetaVersion, Migration, Refusal, TableSet, migrate
+from assistant.db.sqlite import WRITE
 from assistant.diskfull import disk_full, is_disk_full
-from assistant.errors import ConfigError, GuichetError, IndexMismatch, MissingDependency, NewerIndex
+from assistant.errors import GuichetError, IndexMismatch, NewerIndex
 from assistant.records import Chunk
-from assistant.sqlite import WRITE, sqlite_engine
-from assistant.store.lock import WriterLock
 
-SCHEMA = 1
 #: Table name prefix in a shared database; the catalog's own SQLite file keeps bare names.
 SHARED_PREFIX = "catalog_"
 _BATCH = 500
+_KEPT_META = ("schema", "generation", "catalog_id")
 
 
 def _tables(prefix: str) -> tuple[MetaData, Table, Table, Table]:
@@ -61,6 +63,46 @@ def _tables(prefix: str) -> tuple[MetaData, Table, Table, Table]:
                    Column("tokens", Text, nullable=False))
     Index(f"{prefix}chunks_path", chunks.c.path, chunks.c.ord)
     return metadata, meta, files, chunks
+
+
+def _table_set(metadata: MetaData, meta: Table, where: str) -> TableSet:
+    """The catalog's tables as the migration runner sees them; the version is meta's `schema` row."""
+    def initial(conn: Connection) -> None:
+        metadata.create_all(conn)
+        _seed(conn, meta)
+
+    migrations = (Migration(1, "files, chunks with their analysed tokens, meta; generation and catalog id", initial),)
+    # Schema 0 (or no number) predates the migrations: only a rebuild makes it a catalog.
+    return TableSet("catalog", initial, migrations, MetaVersion(meta), refuse=lambda r: _refusal(r, where),
+                    oldest=1)
+
+
+def _refusal(refusal: Refusal, where: str) -> IndexMismatch:
+    if refusal.kind == "unversioned":
+        return IndexMismatch(f"{where} has catalog tables ({refusal.found}) but no schema version: move it away "
+                             "or run 'guichet ingest --rebuild PATH...'")
+    return schema_mismatch(f"the catalog at {where}", refusal.found, refusal.latest)
+
+
+def _seed(conn: Connection, meta: Table) -> None:
+    """Add the generation and catalog id rows if they are missing."""
+    # A new catalog starts its generation at the current time in microseconds, not at 0: a BM25
+    # cache saved (by any process, on any machine) for an earlier catalog of the same database
+    # can then never carry the number of this one.
+    stmt = _upsert(conn.dialect.name, meta, "key", update_existing=False)
+    conn.execute(stmt, [{"key": "generation", "value": str(time.time_ns() // 1000)},
+                        {"key": "catalog_id", "value": uuid.uuid4().hex}])
+
+
+def _upsert(dialect: str, table: Table, key: str, update_existing: bool = True) -> Any:
+    """INSERT ... ON CONFLICT (key) DO UPDATE (or DO NOTHING) on SQLite and PostgreSQL alike."""
+    from sqlalchemy.dialects import postgresql, sqlite
+
+    stmt = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(table)
+    if not update_existing:
+        return stmt.on_conflict_do_nothing(index_elements=[key])
+    return stmt.on_conflict_do_update(
+        index_elements=[key], set_={col.name: stmt.excluded[col.name] for col in table.c if col.name != key})
 
 
 class Catalog:
@@ -86,13 +128,13 @@ class Catalog:
 
     def __init__(self, target: Path | str, table_prefix: str | None = None) -> None:
         url, self.where, prefix = _location(target, table_prefix)
-        self._engine = _make_engine(url)
+        self._engine = make_engine(url, busy_timeout_s=30)
         self.dialect = self._engine.dialect.name
         self._writer = self._engine.execution_options(**{WRITE: True})
         self._metadata, self._meta, self._files, self._chunks = _tables(prefix)
         self._lock = _writer_lock(target, prefix, self._engine)
         try:
-            self._create()
+            self._migrate()
         except BaseException:
             self._engine.dispose()
             raise
@@ -112,51 +154,21 @@ class Catalog:
     def _translated(self):
         return _translated(self.dialect, self.where)
 
-    def _create(self) -> None:
-        """Create the tables and the meta rows that are missing; check the schema version.
+    def _migrate(self) -> None:
+        """Create the tables of an empty catalog, upgrade an older one, refuse another schema.
 
-        An existing, complete catalog is only read (no write lock is taken to open it).
+        An up-to-date catalog is only read (no write lock is taken to open it).
         """
         try:
-            if not self._complete():
-                with self._writing() as conn:
-                    if self.dialect == "postgresql":  # app processes starting together create it once
-                        conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": self._lock.key + 1})
-                    self._metadata.create_all(conn)
-                    version = conn.scalar(select(self._meta.c.value).where(self._meta.c.key == "schema"))
-                    if version is None:
-                        conn.execute(insert(self._meta).values(key="schema", value=str(SCHEMA)))
-                    if version in (None, str(SCHEMA)):
-                        self._seed(conn)
+            with self._translated():
+                migrate(self._engine, _table_set(self._metadata, self._meta, self.where))
         except DatabaseError as exc:
             if self.dialect != "sqlite":
                 raise
             if is_disk_full(exc, Path(self.where).parent):  # never advise a rebuild for a full disk
                 raise disk_full(Path(self.where).parent) from None
-            raise IndexMismatch(f"{self.where} is not a catalog ({_first_line(exc)}): move it away or run "
+            raise IndexMismatch(f"{self.where} is not a catalog ({first_line(exc)}): move it away or run "
                                 "'guichet ingest --rebuild PATH...'") from None
-        version = self.get_meta("schema")
-        if version != str(SCHEMA):
-            raise schema_mismatch(f"the catalog at {self.where}", version, SCHEMA)
-
-    def _complete(self) -> bool:
-        """True when every table exists and the schema, generation and id rows are there."""
-        with self._reading() as conn:
-            names = set(inspect(conn).get_table_names())
-            if not {t.name for t in self._metadata.sorted_tables} <= names:
-                return False
-            keys = set(conn.scalars(select(self._meta.c.key).where(
-                self._meta.c.key.in_(("schema", "generation", "catalog_id")))))
-        return keys == {"schema", "generation", "catalog_id"}
-
-    def _seed(self, conn: Connection) -> None:
-        """Add the generation and catalog id rows if they are missing."""
-        # A new catalog starts its generation at the current time in microseconds, not at 0: a
-        # BM25 cache saved (by any process, on any machine) for an earlier catalog of the same
-        # database can then never carry the number of this one.
-        stmt = self._upsert_statement(self._meta, "key", update_existing=False)
-        conn.execute(stmt, [{"key": "generation", "value": str(time.time_ns() // 1000)},
-                            {"key": "catalog_id", "value": uuid.uuid4().hex}])
 
     # ------------------------------------------------------------------ metadata
 
@@ -166,7 +178,7 @@ class Catalog:
 
     def set_meta(self, key: str, value: str) -> None:
         with self._writing() as conn:
-            conn.execute(self._upsert_statement(self._meta, "key"), [{"key": key, "value": value}])
+            conn.execute(_upsert(self.dialect, self._meta, "key"), [{"key": key, "value": value}])
 
     @property
     def generation(self) -> int:
@@ -249,7 +261,7 @@ class Catalog:
             conn.execute(insert(self._files).values(path=path, sha256=sha256, size=size, title=title,
                                                     kind=kind, chunks=len(chunks), ingested_at=ingested_at))
             if rows:
-                conn.execute(self._upsert_statement(self._chunks, "id"), list(rows.values()))
+                conn.execute(_upsert(self.dialect, self._chunks, "id"), list(rows.values()))
             self._bump(conn)
 
     def remove_files(self, paths: Iterable[str]) -> list[str]:
@@ -288,7 +300,7 @@ class Catalog:
         with self._writing() as conn:
             conn.execute(delete(self._chunks))
             conn.execute(delete(self._files))
-            conn.execute(delete(self._meta).where(self._meta.c.key.not_in(("schema", "generation", "catalog_id"))))
+            conn.execute(delete(self._meta).where(self._meta.c.key.not_in(_KEPT_META)))
             self._bump(conn)
 
     def _bump(self, conn: Connection) -> None:
@@ -297,16 +309,7 @@ class Catalog:
         bumped = conn.execute(update(self._meta).where(self._meta.c.key == "generation")
                               .values(value=cast(cast(value, BigInteger) + 1, Text)))
         if bumped.rowcount == 0:
-            self._seed(conn)
-
-    def _upsert_statement(self, table: Table, key: str, update_existing: bool = True):
-        from sqlalchemy.dialects import postgresql, sqlite
-
-        stmt = (postgresql.insert if self.dialect == "postgresql" else sqlite.insert)(table)
-        if not update_existing:
-            return stmt.on_conflict_do_nothing(index_elements=[key])
-        return stmt.on_conflict_do_update(
-            index_elements=[key], set_={col.name: stmt.excluded[col.name] for col in table.c if col.name != key})
+            _seed(conn, self._meta)
 
     # ------------------------------------------------------------------ ingestion lock
 
@@ -315,7 +318,7 @@ class Catalog:
         """Hold the ingestion lock of this catalog; readers are never blocked.
 
         A PostgreSQL advisory lock (held by one connection, released if the process dies) on a
-        shared database; a lock file beside a SQLite file (see `assistant.store.lock`).
+        shared database; a lock file beside a SQLite file (see `assistant.db.locks`).
 
         Raises:
             GuichetError: another process (or thread) holds it.
@@ -352,7 +355,7 @@ def _translated(dialect: str, where: str) -> Iterator[None]:
     except OperationalError as exc:
         if dialect == "sqlite":
             raise
-        raise GuichetError(f"cannot reach the catalog database at {where} ({_first_line(exc)}): "
+        raise GuichetError(f"cannot reach the catalog database at {where} ({first_line(exc)}): "
                            "is PostgreSQL started and GUICHET_DATABASE_URL right?") from None
 
 
@@ -360,15 +363,14 @@ def _location(target: Path | str, table_prefix: str | None) -> tuple[str, str, s
     """(SQLAlchemy URL, place shown in messages, table prefix) of a catalog target."""
     if isinstance(target, Path) or "://" not in str(target):
         path = Path(target)
-        path.parent.mkdir(parents=True, exist_ok=True)
         return f"sqlite:///{path}", str(path), "" if table_prefix is None else table_prefix
     url = str(target)
-    return url, _safe(url), SHARED_PREFIX if table_prefix is None else table_prefix
+    return url, safe_url(url), SHARED_PREFIX if table_prefix is None else table_prefix
 
 
 def _writer_lock(target: Path | str, prefix: str, engine: Engine) -> WriterLock:
     """The ingestion lock of a catalog: a file beside its SQLite file, else an advisory lock."""
-    key = zlib.crc32(f"guichet-vert:{prefix}ingest".encode())
+    key = lock_key(f"{prefix}ingest")
     if isinstance(target, Path) or "://" not in str(target):
         return WriterLock(str(Path(target).parent), lock_file=Path(target).parent / "ingest.lock", key=key)
     if engine.dialect.name == "sqlite":
@@ -376,8 +378,8 @@ def _writer_lock(target: Path | str, prefix: str, engine: Engine) -> WriterLock:
         if database and database != ":memory:":
             return WriterLock(database, lock_file=Path(database).with_name(Path(database).name + ".ingest.lock"),
                               key=key)
-        return WriterLock(_safe(str(target)), key=key)
-    return WriterLock(_safe(str(target)), engine=engine, key=key)
+        return WriterLock(safe_url(str(target)), key=key)
+    return WriterLock(safe_url(str(target)), engine=engine, key=key)
 
 
 @contextmanager
@@ -392,7 +394,7 @@ def ingestion_lock(settings: Any) -> Iterator[None]:
     """
     target = settings.database_url or settings.catalog_path
     url, where, prefix = _location(target, None)
-    engine = _make_engine(url)
+    engine = make_engine(url, busy_timeout_s=30)
     try:
         with _translated(engine.dialect.name, where), _writer_lock(target, prefix, engine).hold():
             yield
@@ -406,41 +408,3 @@ def open_catalog(settings: Any) -> Catalog:
     if settings.database_url:
         return Catalog(settings.database_url)
     return Catalog(settings.catalog_path)
-
-
-def _make_engine(url: str) -> Engine:
-    try:
-        parsed = make_url(url)
-    except ArgumentError:
-        raise ConfigError(f"invalid database URL {_safe(url)!r}: write sqlite:///PATH or "
-                          "postgresql+psycopg://USER:PASSWORD@HOST:PORT/DATABASE") from None
-    backend = parsed.get_backend_name()
-    if backend not in ("sqlite", "postgresql"):
-        raise ConfigError(f"the catalog runs on SQLite or PostgreSQL, not {backend!r} "
-                          f"({_safe(url)}): change GUICHET_DATABASE_URL")
-    try:
-        if backend == "postgresql":
-            return create_engine(parsed, pool_pre_ping=True)
-        database = parsed.database or ""
-        memory = database in ("", ":memory:")
-        if not memory:
-            Path(database).parent.mkdir(parents=True, exist_ok=True)
-        engine = sqlite_engine(parsed, busy_timeout_s=30, **({"poolclass": StaticPool} if memory else {}))
-    except (ImportError, NoSuchModuleError) as exc:
-        raise MissingDependency(f"the driver of {_safe(url)} is not installed ({exc}): "
-                                'pip install "psycopg[binary]" and write postgresql+psycopg://...') from None
-    return engine
-
-
-def _safe(url: str) -> str:
-    """The URL with its password hidden, for messages."""
-    try:
-        return make_url(url).render_as_string(hide_password=True)
-    except ArgumentError:
-        return "(unparsable URL)"
-
-
-def _first_line(exc: BaseException) -> str:
-    orig = getattr(exc, "orig", None) or exc
-    lines = str(orig).strip().splitlines()
-    return lines[0] if lines else type(orig).__name__

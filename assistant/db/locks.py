@@ -1,12 +1,19 @@
-"""The ingestion lock: one writer of a catalog at a time, from any process on any machine.
+"""The one lock helper: advisory lock numbers, transaction-scoped locks, and the writer lock.
 
-A lock file beside a SQLite catalog (`flock`, released by the kernel when the holder dies), a
-PostgreSQL advisory lock for a shared catalog (released with the holder's connection), a
-thread lock for an in-memory one. The lock is re-entrant in the thread that holds it, so that
-`guichet ingest --rebuild` takes it before deleting anything and keeps it while it re-ingests
-through a catalog it opens afterwards.
+- `transaction_lock(conn, key)`: a PostgreSQL advisory lock held until the transaction ends
+  (migrations, check-and-count of rate limits); nothing on SQLite, whose write transaction
+  (`BEGIN IMMEDIATE`) already serialises writers.
+- `lock_key(name)`: the advisory lock number of a name, the same in every process.
+- `WriterLock`: one writer at a time of a catalog (the ingestion lock), from any process on any
+  machine, held across transactions: a lock file beside a SQLite catalog (`flock`, released by
+  the kernel when the holder dies), a PostgreSQL advisory lock for a shared catalog (released
+  with the holder's connection), a thread lock for an in-memory one. It is re-entrant in the
+  thread that holds it, so that `guichet ingest --rebuild` takes it before deleting anything
+  and keeps it while it re-ingests through a catalog it opens afterwards.
 
 Example:
+    >>> lock_key("catalog_ingest")
+    4139148877
     >>> lock = WriterLock("/tmp/index", lock_file=Path("/tmp/index/ingest.lock"))   # doctest: +SKIP
     >>> with lock.hold():                                                           # doctest: +SKIP
     ...     pass
@@ -16,22 +23,42 @@ from __future__ import annotations
 
 import fcntl
 import threading
+import zlib
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator
 
-from sqlalchemy import Engine, text
+from sqlalchemy import Connection, Engine, text
 from sqlalchemy.exc import DatabaseError
 
 from assistant.errors import GuichetError
+
+#: The advisory lock every schema migration takes (the number earlier versions used for the
+#: review database's, so that processes of both versions starting together still take turns).
+MIGRATION_LOCK = 7345012
 
 _registry = threading.Lock()
 #: Locks held by this process: identity → (holding thread, depth).
 _held: dict[str, tuple[int, int]] = {}
 
 
+def lock_key(name: str) -> int:
+    """The advisory lock number of `name` (a CRC-32: the same in every process and version)."""
+    return zlib.crc32(f"guichet-vert:{name}".encode())
+
+
+def transaction_lock(conn: Connection, key: int) -> None:
+    """Hold advisory lock `key` until the transaction of `conn` ends (PostgreSQL; nothing on SQLite).
+
+    Several processes doing the same check-then-write (app processes starting together on an
+    empty database, two takers of one rate limit) then take turns instead of racing.
+    """
+    if conn.dialect.name == "postgresql":
+        conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": key})
+
+
 class WriterLock:
-    """The ingestion lock of one catalog.
+    """One writer at a time (the ingestion lock of a catalog).
 
     Args:
         place: Where the catalog is, for the message shown when the lock is taken.
