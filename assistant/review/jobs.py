@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy import Subquery, and_, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from assistant.review.errors import InvalidInput
@@ -215,11 +215,13 @@ class DraftJobs:
                              .order_by(_job.id.desc()).limit(1))
         return _view(row) if row is not None else None
 
-    def open_states(self, session: Session) -> dict[int, str]:
-        """Question id → state of its open job (queued, running, or failed with a retry planned)."""
-        query = select(_job.question_id, _job.status).where(
-            _job.status.in_((QUEUED, RUNNING)) | ((_job.status == FAILED) & _job.next_attempt_at.is_not(None)))
-        return dict(session.execute(query.order_by(_job.id)).all())
+    @staticmethod
+    def open_jobs() -> Subquery:
+        """(question_id, id) of each question's latest open job (queued, running, or failed with a
+        retry planned), to join in listings."""
+        return (select(_job.question_id, func.max(_job.id).label("id"))
+                .where(_job.status.in_((QUEUED, RUNNING)) | ((_job.status == FAILED) & _job.next_attempt_at.is_not(None)))
+                .group_by(_job.question_id).subquery())
 
     def entries(self, status: str | None = None) -> list[DraftJob]:
         """Jobs (all, or of one state), oldest first."""

@@ -20,11 +20,10 @@ from __future__ import annotations
 
 import logging
 import time
-from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import timedelta
 from email.utils import make_msgid
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import Subquery, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from assistant.review.errors import Conflict, DatabaseBusy, DeliveryFailed, InvalidInput
@@ -52,15 +51,6 @@ def retry_delay(attempts: int) -> timedelta:
         [30, 120, 3600, 3600]
     """
     return RETRY_DELAYS[min(max(attempts, 1), len(RETRY_DELAYS)) - 1]
-
-
-@dataclass(frozen=True)
-class MailState:
-    """Where a question's mail stands, for the advisor queue: 'pending' or 'failed' (and when next)."""
-
-    status: str
-    next_attempt_at: datetime | None = None
-    last_error: str = ""
 
 
 class Outbox:
@@ -189,12 +179,12 @@ class Outbox:
         """Try every row that is due once; returns how many were tried."""
         return sum(self.deliver(entry_id) is not None for entry_id in self.due_ids())
 
-    def open_states(self, session: Session) -> dict[int, MailState]:
-        """Question id → state of its undelivered mail (pending or failed), latest row last."""
-        query = select(_row.question_id, _row.status, _row.next_attempt_at, _row.last_error).where(
-            _row.status.in_(RETRYABLE)).order_by(_row.id)
-        return {question_id: MailState(status, retry_at, error)
-                for question_id, status, retry_at, error in session.execute(query)}
+    @staticmethod
+    def undelivered() -> Subquery:
+        """(question_id, id) of each question's latest undelivered mail (pending or failed), to
+        join in listings."""
+        return (select(_row.question_id, func.max(_row.id).label("id")).where(_row.status.in_(RETRYABLE))
+                .group_by(_row.question_id).subquery())
 
     def entries(self, status: str | None = None) -> list[OutboxEntry]:
         """Rows (all, or of one status), oldest first."""

@@ -28,9 +28,10 @@ from assistant.records import Draft
 from assistant.review.errors import DatabaseBusy
 from assistant.review.jobs import DraftJobs, DraftTask
 from assistant.review.live import LiveDrafts
-from assistant.review.models import DRAFTED, IN_REVIEW, RECEIVED, DraftRow, ThreadRow
+from assistant.review.models import DraftRow, ThreadRow
 from assistant.review.store import Store
 from assistant.review.views import ShownPassage, ShownPeer
+from assistant.review.workflow import WORKFLOW, Action, apply
 
 log = logging.getLogger(__name__)
 
@@ -39,7 +40,7 @@ log = logging.getLogger(__name__)
 #: and `organisation=` (the buyer's, when the thread has one).
 Drafter = Callable[..., Draft]
 #: States in which a question takes a new draft.
-DRAFTABLE = (RECEIVED, DRAFTED, IN_REVIEW)
+DRAFTABLE = WORKFLOW[Action.DRAFT].allowed
 
 
 class JobLost(Exception):
@@ -64,13 +65,12 @@ def store_draft(store: Store, session: Session, question_id: int, draft: Draft, 
         # Closed while drafting: a late draft is not attached to a closed question.
         store.event(session, actor, "draft_discarded", row, status=row.status)
         return row.status
-    if row.status == RECEIVED:
-        row.status = DRAFTED
-    row.drafted_at = row.drafted_at or store.now()
-    row.draft_error = None
-    store.write_version(session, row)
     latest = store.latest_draft(session, question_id)
     number = latest.number + 1 if latest else 1
+    row.drafted_at = row.drafted_at or store.now()
+    row.draft_error = None
+    apply(store, session, row, Action.DRAFT, actor, number=number, abstained=draft.abstained, outcome=draft.outcome,
+          generator=draft.generator)
     session.add(DraftRow(
         question_id=question_id, number=number, text=draft.text,
         citations=[asdict(c) for c in draft.citations], flags=[asdict(f) for f in draft.flags],
@@ -79,8 +79,6 @@ def store_draft(store: Store, session: Session, question_id: int, draft: Draft, 
         abstained=draft.abstained, reason=draft.reason, generator=draft.generator,
         requested_by=advisor_id, created_at=store.now(),
     ))
-    store.event(session, actor, "drafted", row, number=number, abstained=draft.abstained,
-                outcome=draft.outcome, generator=draft.generator)
     return row.status
 
 

@@ -1,7 +1,8 @@
 """The review service: the only way a question moves from received to sent.
 
 States: received → drafted → in_review (claimed, the claim expires) → sent; or rejected (reason
-and a message to the buyer); or escalated (reason). `sent` and `rejected` are final. Every
+and a message to the buyer); or escalated (reason). `sent` and `rejected` are final; which
+action is allowed from which state, and what it changes, is one table (`review.workflow`). Every
 change is one transaction with an optimistic version check and an audit event; mail goes
 through the outbox, so a failed delivery is retried, never dropped. Drafting goes through the
 draft job table (`review.jobs`): a question is stored with its job, then drafted at once by
@@ -26,16 +27,16 @@ from pathlib import Path
 from typing import Any
 
 from argon2 import PasswordHasher
-from sqlalchemy import func, select
+from sqlalchemy import and_, func, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
 from assistant.drafting.render import without_sources
 from assistant.review import backup, metrics, reuse, texts
 from assistant.review.accounts import Accounts
 from assistant.review.buyers import Buyers
 from assistant.review.db import database_url, make_engine
-from assistant.review.errors import Conflict, DatabaseBusy, IllegalTransition, InvalidInput
+from assistant.review.errors import DatabaseBusy, IllegalTransition, InvalidInput
 from assistant.review.jobs import DraftJob, DraftJobs
 from assistant.review.limits import SharedLimits
 from assistant.review.live import LiveDrafts
@@ -43,9 +44,6 @@ from assistant.review.mailer import Mailer, compose_answer, compose_rejection
 from assistant.review.migrations import migrate
 from assistant.review.options import ReviewConfig
 from assistant.review.models import (
-    DRAFTED,
-    ESCALATED,
-    IN_REVIEW,
     OUTBOX_STATES,
     QUEUED,
     RECEIVED,
@@ -55,6 +53,7 @@ from assistant.review.models import (
     STATES,
     AdvisorRow,
     AnswerRow,
+    DraftJobRow,
     DraftRow,
     EventRow,
     FeedbackRow,
@@ -80,20 +79,12 @@ from assistant.review.views import (
     outbox_entry,
     stored_draft,
 )
+from assistant.review.workflow import Action, apply, check, claim_live
 
 log = logging.getLogger(__name__)
 
 ReusableHook = Callable[[Path], None]
 
-#: States from which each advisor action is allowed.
-ALLOWED: dict[str, tuple[str, ...]] = {
-    "claim": (RECEIVED, DRAFTED, IN_REVIEW, ESCALATED),
-    "release": (IN_REVIEW,),
-    "redraft": (RECEIVED, DRAFTED, IN_REVIEW),
-    "validate": (RECEIVED, DRAFTED, IN_REVIEW, ESCALATED),
-    "reject": (RECEIVED, DRAFTED, IN_REVIEW, ESCALATED),
-    "escalate": (RECEIVED, DRAFTED, IN_REVIEW),
-}
 DEFAULT_REJECTION = (
     "Le guichet vert ne peut pas répondre à cette question. Un conseiller peut vous orienter "
     "vers un autre interlocuteur si vous reprenez contact."
@@ -293,7 +284,7 @@ class ReviewService:
         with self.store.write() as session:
             row = self.store.question(session, question_id)
             adv = self.store.advisor(session, advisor) if advisor else None
-            self._check(session, row, "redraft", adv, expected_version)
+            check(self.store, session, row, Action.REDRAFT, adv, expected_version)
             task = self.jobs.enqueue(session, question_id, passages, requested_by=adv.id if adv else None,
                                      owner=self.owner if draft_now else None)
         if task is not None:
@@ -339,29 +330,34 @@ class ReviewService:
     # ---------------------------------------------------------------- the advisor queue
 
     def list_questions(self, status: str | None = None, limit: int | None = None) -> list[QuestionSummary]:
-        """The queue, oldest first, optionally of one status."""
+        """The queue, oldest first, optionally of one status (one query, whatever its length)."""
         if status is not None and status not in STATES:
             raise InvalidInput(f"unknown status '{status}': use one of {', '.join(STATES)}")
-        query = select(QuestionRow).order_by(QuestionRow.created_at, QuestionRow.id)
+        latest, open_jobs, undelivered = self.store.latest_drafts(), self.jobs.open_jobs(), self.mail.undelivered()
+        claimer, job, mail = aliased(AdvisorRow), aliased(DraftJobRow), aliased(OutboxRow)
+        query = (
+            select(QuestionRow, DraftRow.abstained, claimer.name, job.status, mail.status, mail.next_attempt_at)
+            .outerjoin(latest, latest.c.question_id == QuestionRow.id)
+            .outerjoin(DraftRow, and_(DraftRow.question_id == QuestionRow.id, DraftRow.number == latest.c.number))
+            .outerjoin(claimer, claimer.id == QuestionRow.claimed_by)
+            .outerjoin(open_jobs, open_jobs.c.question_id == QuestionRow.id).outerjoin(job, job.id == open_jobs.c.id)
+            .outerjoin(undelivered, undelivered.c.question_id == QuestionRow.id)
+            .outerjoin(mail, mail.id == undelivered.c.id)
+            .order_by(QuestionRow.created_at, QuestionRow.id)
+        )
         if status is not None:
             query = query.where(QuestionRow.status == status)
         if limit is not None:
             query = query.limit(limit)
         with self.store.read() as session:
-            names = self.store.advisor_names(session)
-            drafting = self.jobs.open_states(session)
-            mail = self.mail.open_states(session)
+            now = self.store.now()
             result = []
-            for row in session.scalars(query).all():
-                draft = self.store.latest_draft(session, row.id)
-                claimed = self._claim_live(row)
-                undelivered = mail.get(row.id)
+            for row, abstained, claimed_by, drafting, mail_status, mail_retry_at in session.execute(query):
+                claimed = claim_live(row, now)
                 result.append(QuestionSummary(
                     row.id, row.status, row.text, row.created_at, row.version,
-                    names.get(row.claimed_by) if claimed else None, row.claim_expires_at if claimed else None,
-                    draft.abstained if draft else None, row.draft_error, drafting.get(row.id),
-                    undelivered.status if undelivered else None,
-                    undelivered.next_attempt_at if undelivered else None,
+                    claimed_by if claimed else None, row.claim_expires_at if claimed else None,
+                    abstained, row.draft_error, drafting, mail_status, mail_retry_at,
                 ))
             return result
 
@@ -376,7 +372,7 @@ class ReviewService:
             answer = session.scalar(select(AnswerRow).where(AnswerRow.question_id == row.id))
             events = session.scalars(select(EventRow).where(EventRow.question_id == row.id).order_by(EventRow.id))
             outbox = session.scalars(select(OutboxRow).where(OutboxRow.question_id == row.id).order_by(OutboxRow.id))
-            claimed = self._claim_live(row)
+            claimed = claim_live(row, self.store.now())
             return QuestionDetail(
                 id=row.id, thread=thread.token, status=row.status, version=row.version, text=row.text,
                 created_at=row.created_at, drafted_at=row.drafted_at,
@@ -393,41 +389,6 @@ class ReviewService:
 
     # ---------------------------------------------------------------- advisor actions
 
-    def _claim_live(self, question: QuestionRow) -> bool:
-        return (question.status == IN_REVIEW and question.claim_expires_at is not None
-                and question.claim_expires_at > self.store.now())
-
-    def _check(self, session: Session, question: QuestionRow, action: str, advisor: AdvisorRow | None,
-               expected_version: int | None) -> None:
-        """Refuse a stale version, an illegal transition or another advisor's live claim."""
-        if expected_version is not None and expected_version != question.version:
-            raise Conflict(
-                f"question {question.id} changed since you opened it (version {expected_version}, "
-                f"now {question.version}): reload it, nothing was overwritten"
-            )
-        if question.status not in ALLOWED[action]:
-            raise IllegalTransition(f"question {question.id} is '{question.status}': cannot {action} it")
-        if advisor is not None and self._claim_live(question) and question.claimed_by != advisor.id:
-            holder = session.get(AdvisorRow, question.claimed_by)
-            raise Conflict(
-                f"question {question.id} is claimed by {holder.name if holder else '?'} until "
-                f"{question.claim_expires_at:%H:%M} UTC: wait for it to expire or ask them to release it"
-            )
-
-    def _take_claim(self, session: Session, question: QuestionRow, advisor: AdvisorRow,
-                    implicit: bool = False) -> None:
-        previous = question.claimed_by if question.status == IN_REVIEW else None
-        question.status = IN_REVIEW
-        question.claimed_by = advisor.id
-        question.claim_expires_at = self.store.now() + self.claim_duration
-        detail: dict[str, Any] = {"until": question.claim_expires_at.isoformat()}
-        if implicit:
-            detail["implicit"] = True
-        if previous and previous != advisor.id:
-            holder = session.get(AdvisorRow, previous)
-            detail["took_over_expired_claim_of"] = holder.name if holder else previous
-        self.store.event(session, advisor.name, "claimed", question, **detail)
-
     def claim(self, question_id: int, advisor: str, expected_version: int | None = None) -> QuestionDetail:
         """Take a question for review (or renew one's own claim) for `claim_duration`.
 
@@ -438,8 +399,8 @@ class ReviewService:
         with self.store.write() as session:
             row = self.store.question(session, question_id)
             adv = self.store.advisor(session, advisor)
-            self._check(session, row, "claim", adv, expected_version)
-            self._take_claim(session, row, adv)
+            check(self.store, session, row, Action.CLAIM, adv, expected_version)
+            apply(self.store, session, row, Action.CLAIM, adv.name, adv, self.claim_duration)
         return self.show(question_id)
 
     def release(self, question_id: int, advisor: str, expected_version: int | None = None) -> QuestionDetail:
@@ -447,10 +408,8 @@ class ReviewService:
         with self.store.write() as session:
             row = self.store.question(session, question_id)
             adv = self.store.advisor(session, advisor)
-            self._check(session, row, "release", adv, expected_version)
-            row.status = DRAFTED if self.store.latest_draft(session, question_id) else RECEIVED
-            row.claimed_by, row.claim_expires_at = None, None
-            self.store.event(session, adv.name, "released", row)
+            check(self.store, session, row, Action.RELEASE, adv, expected_version)
+            apply(self.store, session, row, Action.RELEASE, adv.name, adv)
         return self.show(question_id)
 
     def validate(self, question_id: int, advisor: str, text: str | None = None, *, reusable: bool = False,
@@ -476,30 +435,24 @@ class ReviewService:
         with self.store.write() as session:
             row = self.store.question(session, question_id)
             adv = self.store.advisor(session, advisor)
-            self._check(session, row, "validate", adv, expected_version)
+            check(self.store, session, row, Action.VALIDATE, adv, expected_version)
             draft = self.store.latest_draft(session, question_id)
             if final is None:
                 if draft is None or draft.abstained or not draft.text.strip():
                     raise InvalidInput(f"question {question_id} has no draft text to send: "
                                        "write the final text (--text-file)")
                 final = without_sources(texts.check_answer_text(draft.text))
-            if row.status != IN_REVIEW or row.claimed_by != adv.id:
-                self._take_claim(session, row, adv, implicit=True)
-            now = self.store.now()
-            row.status = SENT
-            row.closed_at, row.closed_by = now, adv.id
-            row.claimed_by, row.claim_expires_at = None, None
-            self.store.write_version(session, row)
             draft_text = without_sources(draft.text).strip() if draft else ""
             sources = texts.cited_sources(draft.citations, draft.passages, final) if draft else []
             ratio = texts.edit_ratio(draft_text, final)
+            apply(self.store, session, row, Action.VALIDATE, adv.name, adv, self.claim_duration,
+                  diff=texts.text_diff(draft_text, final), draft=draft.number if draft else None, edit_ratio=ratio,
+                  reusable=reusable)
             session.add(AnswerRow(
                 question_id=row.id, draft_id=draft.id if draft else None, advisor_id=adv.id, text=final,
                 sources=sources, edited=draft is None or final != draft_text, edit_ratio=ratio,
-                reusable=reusable, validated_at=now,
+                reusable=reusable, validated_at=row.closed_at,
             ))
-            self.store.event(session, adv.name, "validated", row, diff=texts.text_diff(draft_text, final),
-                             draft=draft.number if draft else None, edit_ratio=ratio, reusable=reusable)
             mail = compose_answer(row.id, row.text, final, [Source(**s) for s in sources])
             outbox_id = self.mail.queue(session, row, mail)
             question_text = row.text
@@ -522,13 +475,9 @@ class ReviewService:
         with self.store.write() as session:
             row = self.store.question(session, question_id)
             adv = self.store.advisor(session, advisor)
-            self._check(session, row, "reject", adv, expected_version)
-            row.status = REJECTED
+            check(self.store, session, row, Action.REJECT, adv, expected_version)
             row.reason, row.buyer_message = reason, message
-            row.closed_at, row.closed_by = self.store.now(), adv.id
-            row.claimed_by, row.claim_expires_at = None, None
-            self.store.write_version(session, row)
-            self.store.event(session, adv.name, "rejected", row, reason=reason, message=message)
+            apply(self.store, session, row, Action.REJECT, adv.name, adv, reason=reason, message=message)
             outbox_id = self.mail.queue(session, row, compose_rejection(row.id, row.text, message))
         if outbox_id is not None:
             self._deliver_now(outbox_id)
@@ -541,11 +490,9 @@ class ReviewService:
         with self.store.write() as session:
             row = self.store.question(session, question_id)
             adv = self.store.advisor(session, advisor)
-            self._check(session, row, "escalate", adv, expected_version)
-            row.status = ESCALATED
-            row.reason, row.closed_by = reason, adv.id
-            row.claimed_by, row.claim_expires_at = None, None
-            self.store.event(session, adv.name, "escalated", row, reason=reason)
+            check(self.store, session, row, Action.ESCALATE, adv, expected_version)
+            row.reason = reason
+            apply(self.store, session, row, Action.ESCALATE, adv.name, adv, reason=reason)
         return self.show(question_id)
 
     def _reuse(self, question_id: int, question: str, answer: str, sources: list[dict[str, Any]],
@@ -623,18 +570,26 @@ class ReviewService:
         """Sent answers as evaluation material: {id, question, final_text, citations: [{source, quote}]}.
 
         A citation counts when its marker "[n]" is still in the advisor's final text, so what the
-        advisor removed does not become evidence.
+        advisor removed does not become evidence. One query: each sent question with its answer
+        and its latest draft.
         """
+        latest = self.store.latest_drafts()
+        query = (
+            select(QuestionRow.id, QuestionRow.text, AnswerRow.text, DraftRow)
+            .join(AnswerRow, AnswerRow.question_id == QuestionRow.id)
+            .join(latest, latest.c.question_id == QuestionRow.id)
+            .join(DraftRow, and_(DraftRow.question_id == QuestionRow.id, DraftRow.number == latest.c.number))
+            .where(QuestionRow.status == SENT).order_by(QuestionRow.created_at, QuestionRow.id)
+        )
         records = []
-        for summary in self.list_questions(status="sent"):
-            detail = self.show(summary.id)
-            if detail.answer is None or detail.draft is None:
-                continue
-            sources = {p.chunk_id: p.source for p in detail.draft.passages}
-            citations = [{"source": sources[c.chunk_id], "quote": c.quote} for c in detail.draft.citations
-                         if f"[{c.marker}]" in detail.answer.text and c.chunk_id in sources]
-            records.append({"id": detail.id, "question": detail.text, "final_text": detail.answer.text,
-                            "citations": citations})
+        with self.store.read() as session:
+            for question_id, question, final_text, row in session.execute(query):
+                draft = stored_draft(row)
+                sources = {p.chunk_id: p.source for p in draft.passages}
+                citations = [{"source": sources[c.chunk_id], "quote": c.quote} for c in draft.citations
+                             if f"[{c.marker}]" in final_text and c.chunk_id in sources]
+                records.append({"id": question_id, "question": question, "final_text": final_text,
+                                "citations": citations})
         return records
 
     def export(self, out: Path) -> int:

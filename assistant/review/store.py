@@ -16,7 +16,7 @@ from contextlib import contextmanager
 from datetime import datetime, timezone
 from typing import Any
 
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, Subquery, func, select
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import flag_modified
 
@@ -100,6 +100,12 @@ class Store:
         return session.scalar(
             select(DraftRow).where(DraftRow.question_id == question_id).order_by(DraftRow.number.desc())
         )
+
+    @staticmethod
+    def latest_drafts() -> Subquery:
+        """(question_id, number) of each question's latest draft, to join in listings."""
+        return (select(DraftRow.question_id, func.max(DraftRow.number).label("number"))
+                .group_by(DraftRow.question_id).subquery())
 
     @staticmethod
     def earlier_questions(session: Session, thread_id: int, before_id: int | None = None) -> list[str]:
