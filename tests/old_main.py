@@ -90,14 +90,13 @@ def assert_upgraded(before: Snapshot, home: Path, empty: Path) -> None:
         home: GUICHET_HOME.
         empty: An empty folder: ingesting it re-embeds the vectors the fixtures do not keep.
     """
-    from assistant.config import get_settings
+    from assistant.compose import load_settings, review_service
     from assistant.review.migrations import LATEST
-    from assistant.review.service import ReviewService
     from assistant.store.catalog import open_catalog
 
     assert before.questions and before.meta["schema"] == "1", f"not the fixture of {MADE_WITH}: {before}"
-    settings = get_settings()
-    service = ReviewService(settings)
+    settings = load_settings()
+    service = review_service(settings)
     try:
         assert service.schema_version == LATEST
         listed = [(q.id, q.status, q.text) for q in service.list_questions()]

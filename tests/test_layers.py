@@ -15,6 +15,8 @@ PACKAGE = Path(__file__).resolve().parents[1] / "assistant"
 
 #: What each stage must never import (acceptance of issue #18, plus the composition root).
 FORBIDDEN = {
+    "db": {"text", "embeddings", "store", "ingest", "retrieval", "drafting", "review", "evaluation", "insights",
+           "ui", "cli", "pipeline", "compose", "config"},
     "text": {"embeddings", "store", "ingest", "retrieval", "drafting", "review", "evaluation", "insights",
              "ui", "cli", "pipeline", "compose", "config"},
     "embeddings": {"store", "ingest", "retrieval", "drafting", "review", "evaluation", "insights", "ui", "cli",
