@@ -92,6 +92,7 @@ def assert_upgraded(before: Snapshot, home: Path, empty: Path) -> None:
     """
     from assistant.compose import load_settings, review_service
     from assistant.review.migrations import LATEST
+    from assistant.review.tokens import digest
     from assistant.store.catalog import open_catalog
 
     assert before.questions and before.meta["schema"] == "1", f"not the fixture of {MADE_WITH}: {before}"
@@ -110,6 +111,8 @@ def assert_upgraded(before: Snapshot, home: Path, empty: Path) -> None:
         assert service.authenticate("alice", PASSWORD).name == "alice", "the advisor still logs in"
         with service.engine.connect() as conn:
             versions = list(conn.scalars(text("SELECT version FROM schema_version ORDER BY version")))
+            stored_tokens = set(conn.scalars(text("SELECT token FROM threads")))
+        assert stored_tokens == {digest(t) for t in before.tokens.values()}, "tokens are stored as their digest"
         assert versions == list(range(1, LATEST + 1)) and versions[:len(before.review_versions)] == \
             before.review_versions, f"each migration above {before.review_versions[-1]} ran once: {versions}"
     finally:

@@ -183,7 +183,22 @@ def migrate(engine: Engine, tables: TableSet) -> int:
             for migration in tables.migrations[current:]:
                 migration.apply(conn)
                 tables.version.stamp(conn, [migration.number])
-        return tables.latest
+    _checkpoint(engine)
+    return tables.latest
+
+
+def _checkpoint(engine: Engine) -> None:
+    """Write a SQLite WAL back into the database file and empty it: the rows a migration rewrote
+    (a token replaced by its digest) leave the WAL at once."""
+    if engine.dialect.name != "sqlite":
+        return
+    raw = engine.raw_connection()
+    try:
+        cursor = raw.cursor()
+        cursor.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        cursor.close()
+    finally:
+        raw.close()
 
 
 def _version(conn: Connection, tables: TableSet) -> int | None:

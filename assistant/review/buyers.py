@@ -56,7 +56,7 @@ class Buyers:
                                                   answered_at=row.closed_at, message=row.buyer_message))
                 else:
                     messages.append(ThreadMessage(row.id, row.text, status, row.created_at))
-            return ThreadView(thread.token, tuple(messages))
+            return ThreadView(token, tuple(messages))
 
     def feedback(self, token: str, question_id: int, rating: int, comment: str = "") -> None:
         """Record a rating (1-5) and a comment on an answered question of the thread; a question

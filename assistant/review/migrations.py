@@ -39,6 +39,7 @@ from sqlalchemy import (
 
 from assistant.db import migrations as runner
 from assistant.db.migrations import Migration, Refusal, TableSet, VersionTable
+from assistant.review import tokens
 from assistant.review.db import translated
 from assistant.review.errors import SchemaError
 from assistant.review.mailer import MESSAGE_ID_DOMAIN
@@ -140,6 +141,23 @@ def _draft_peers(conn: Connection) -> None:
     conn.exec_driver_sql(f"ALTER TABLE drafts ADD COLUMN peers {JSON().compile(dialect=conn.dialect)}")
 
 
+def _hashed_tokens(conn: Connection) -> None:
+    """Thread tokens stored as their sha256; a submission key too, with the token sealed under it."""
+    meta = MetaData()
+    threads = Table("threads", meta, Column("id", Integer, primary_key=True), Column("token", String(64)))
+    questions = Table("questions", meta, Column("id", Integer, primary_key=True), Column("thread_id", Integer),
+                      Column("submission_key", String(64)), Column("sealed_token", String(128)))
+    conn.exec_driver_sql("ALTER TABLE questions ADD COLUMN sealed_token VARCHAR(128)")
+    clear = dict(conn.execute(select(threads.c.id, threads.c.token)).all())
+    keyed = conn.execute(select(questions.c.id, questions.c.thread_id, questions.c.submission_key)
+                         .where(questions.c.submission_key.is_not(None))).all()
+    for question_id, thread_id, key in keyed:
+        conn.execute(questions.update().where(questions.c.id == question_id).values(
+            submission_key=tokens.digest(key), sealed_token=tokens.seal(clear[thread_id], key)))
+    for thread_id, token in clear.items():
+        conn.execute(threads.update().where(threads.c.id == thread_id).values(token=tokens.digest(token)))
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "threads, questions, drafts, answers, events, advisors, feedback, outbox", _initial),
     Migration(2, "draft jobs; questions' submission key; undrafted questions queued", _draft_jobs),
@@ -148,6 +166,8 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(4, "one rating per answered question (a new rating replaces the old)", _one_rating_per_answer),
     Migration(5, "outbox: stable Message-ID, time of the next delivery attempt", _outbox_delivery),
     Migration(6, "drafts.peers: the peer experiences proposed with a draft", _draft_peers),
+    Migration(7, "thread tokens and submission keys stored as their sha256; the token sealed for a retry",
+              _hashed_tokens),
 )
 LATEST = MIGRATIONS[-1].number
 

@@ -115,6 +115,7 @@ class LimitHitRow(Base):
 class ThreadRow(Base):
     __tablename__ = "threads"
     id: Mapped[int] = mapped_column(primary_key=True)
+    #: sha256 (hex) of the buyer's token (`review.tokens`): the token itself is never stored.
     token: Mapped[str] = mapped_column(String(64), unique=True)
     email: Mapped[str | None] = mapped_column(String(320))
     organisation: Mapped[str | None] = mapped_column(String(200))
@@ -138,8 +139,10 @@ class QuestionRow(Base):
     closed_by: Mapped[int | None] = mapped_column(ForeignKey("advisors.id"))
     reason: Mapped[str | None] = mapped_column(Text)
     buyer_message: Mapped[str | None] = mapped_column(Text)
-    #: Set by the buyer page: the same submission sent twice (a retry) is recorded once.
+    #: sha256 of the key the buyer page sets: the same submission sent twice (a retry) is recorded once.
     submission_key: Mapped[str | None] = mapped_column(String(64), unique=True, index=True)
+    #: The thread's token sealed under the submission key, for the retry (`review.tokens.seal`).
+    sealed_token: Mapped[str | None] = mapped_column(String(128))
 
     __mapper_args__ = {"version_id_col": version}
 

@@ -32,7 +32,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, aliased
 
 from assistant.drafting.render import without_sources
-from assistant.review import backup, metrics, reuse, texts
+from assistant.review import backup, metrics, reuse, texts, tokens
 from assistant.review.accounts import Accounts
 from assistant.review.buyers import Buyers
 from assistant.review.db import database_url, make_engine
@@ -238,29 +238,34 @@ class ReviewService:
                 thread = self.store.thread(session, thread_token)
                 thread.email = email or thread.email
                 thread.organisation = organisation or thread.organisation
+                token = thread_token
             else:
-                thread = ThreadRow(token=secrets.token_urlsafe(24), email=email, organisation=organisation,
+                token = tokens.new_token()
+                thread = ThreadRow(token=tokens.digest(token), email=email, organisation=organisation,
                                    created_at=self.store.now())
                 session.add(thread)
                 session.flush()
             row = QuestionRow(thread_id=thread.id, text=text, status=RECEIVED, created_at=self.store.now(),
-                              submission_key=key)
+                              submission_key=tokens.digest(key) if key is not None else None,
+                              sealed_token=tokens.seal(token, key) if key is not None else None)
             session.add(row)
             session.flush()
             self.store.event(session, "buyer", "received", row)
             task = self.jobs.enqueue(session, row.id, passages, owner=self.owner if draft_now else None,
                                      replace=False)
-            question_id, token = row.id, thread.token
+            question_id = row.id
         if task is None:
             return Submission(question_id, RECEIVED, token)
         outcome = self.drafting.run(task)
         return Submission(question_id, outcome.status, token, outcome.error)
 
     def _submitted(self, session: Session, key: str) -> Submission | None:
-        row = session.scalar(select(QuestionRow).where(QuestionRow.submission_key == key))
+        """The question a submission key recorded, with the thread token sealed under that key."""
+        row = session.scalar(select(QuestionRow).where(QuestionRow.submission_key == tokens.digest(key)))
         if row is None:
             return None
-        return Submission(row.id, row.status, session.get(ThreadRow, row.thread_id).token, row.draft_error or "")
+        assert row.sealed_token is not None, "a keyed question keeps its sealed token (migration 7)"
+        return Submission(row.id, row.status, tokens.unseal(row.sealed_token, key), row.draft_error or "")
 
     def redraft(self, question_id: int, advisor: str | None = None, drafter: Drafter | None = None,
                 expected_version: int | None = None, *, passages: list[dict[str, Any]] | None = None,

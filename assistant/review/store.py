@@ -20,6 +20,7 @@ from sqlalchemy import Engine, Subquery, func, select
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import flag_modified
 
+from assistant.review import tokens
 from assistant.review.db import transaction
 from assistant.review.errors import NotFound, UnknownAdvisor, UnknownThread
 from assistant.review.models import AdvisorRow, DraftRow, EventRow, QuestionRow, ThreadRow
@@ -90,7 +91,8 @@ class Store:
 
     @staticmethod
     def thread(session: Session, token: str | None) -> ThreadRow:
-        row = session.scalar(select(ThreadRow).where(ThreadRow.token == token)) if token else None
+        """The thread of a buyer's token (found by its digest)."""
+        row = session.scalar(select(ThreadRow).where(ThreadRow.token == tokens.digest(token))) if token else None
         if row is None:
             raise UnknownThread(UNKNOWN_THREAD)
         return row

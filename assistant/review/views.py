@@ -218,7 +218,8 @@ class QuestionDetail:
     """Everything an advisor needs to review one question.
 
     `version` is what the advisor saw: pass it back as `expected_version` so that a change made
-    meanwhile by someone else raises `Conflict` instead of being overwritten.
+    meanwhile by someone else raises `Conflict` instead of being overwritten. `thread` names the
+    buyer's thread by the digest of its token: advisors never see the token, which opens it.
     """
 
     id: int

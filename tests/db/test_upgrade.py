@@ -18,3 +18,5 @@ def test_an_index_and_a_review_database_of_the_older_version_upgrade_on_sqlite(i
                       prefix="")
     (tmp_path / "empty").mkdir()
     assert_upgraded(before, isolated_home, tmp_path / "empty")
+    stored = b"".join(p.read_bytes() for p in isolated_home.glob("review.sqlite*"))
+    assert not [t for t in before.tokens.values() if t.encode() in stored], "a clear thread token is left in the file"

@@ -237,6 +237,7 @@ def test_a_database_of_the_previous_version_gets_sessions_and_limits(home, servi
             ALTER TABLE outbox DROP COLUMN message_id;
             ALTER TABLE outbox DROP COLUMN next_attempt_at;
             ALTER TABLE drafts DROP COLUMN peers;
+            ALTER TABLE questions DROP COLUMN sealed_token;
             DELETE FROM schema_version WHERE version > 2;
         """)
     reopened = review_service(Settings(home=home), password_hasher=CountingHasher())

@@ -176,6 +176,7 @@ def test_an_outbox_of_schema_version_4_gets_message_ids_and_is_still_delivered(h
             ALTER TABLE outbox DROP COLUMN message_id;
             ALTER TABLE outbox DROP COLUMN next_attempt_at;
             ALTER TABLE drafts DROP COLUMN peers;
+            ALTER TABLE questions DROP COLUMN sealed_token;
             DELETE FROM schema_version WHERE version > 4;
         """)
     inbox = Inbox()

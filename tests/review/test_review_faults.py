@@ -46,16 +46,16 @@ def test_process_killed_between_draft_and_send_leaves_a_consistent_item(service,
         service = open_service()
         sub = service.submit("Que faire de PC de 7 ans : don ou DEEE ?", email="a@ville.fr")
         service.claim(sub.id, "alice")
-        print(sub.id, flush=True)
+        print(sub.id, sub.thread, flush=True)
         os.kill(os.getpid(), signal.SIGKILL)   # dies before validating
     """)
     assert proc.returncode == -signal.SIGKILL, f"the child must die by SIGKILL: {proc.stderr}"
-    qid = int(proc.stdout.split()[0])
+    qid, token = int(proc.stdout.split()[0]), proc.stdout.split()[1]  # the buyer's token: only they hold it
     reopened = open_service()
     detail = reopened.show(qid)
     assert (detail.status, detail.claimed_by, detail.drafts) == ("in_review", "alice", 1), detail
     assert [e.action for e in detail.events] == ["received", "drafted", "claimed"], detail.events
-    assert detail.answer is None and reopened.thread(detail.thread).messages[0].answer is None
+    assert detail.answer is None and reopened.thread(token).messages[0].answer is None
     assert reopened.validate(qid, "alice").status == "sent", "the item can be finished after a restart"
     assert _integrity(home) == "ok"
 

@@ -321,6 +321,7 @@ def test_migration_queues_the_questions_a_version_1_database_left_without_a_draf
             ALTER TABLE outbox DROP COLUMN message_id;
             ALTER TABLE outbox DROP COLUMN next_attempt_at;
             ALTER TABLE drafts DROP COLUMN peers;
+            ALTER TABLE questions DROP COLUMN sealed_token;
             DELETE FROM schema_version WHERE version > 1;
         """)
     assert migrate(make_engine(url)) == LATEST

@@ -67,7 +67,7 @@ def test_the_migration_adds_the_peers_of_drafts(home):
     old = service.submit("Question rédigée avant les pairs ?").id
     service.close()
     with sqlite3.connect(home / "review.sqlite") as conn:  # back to the schema before the peers of drafts
-        conn.executescript("ALTER TABLE drafts DROP COLUMN peers; "
+        conn.executescript("ALTER TABLE drafts DROP COLUMN peers; ALTER TABLE questions DROP COLUMN sealed_token; "
                            f"DELETE FROM schema_version WHERE version >= {PEERS_MIGRATION};")
     assert migrate(make_engine(f"sqlite:///{home / 'review.sqlite'}")) == LATEST
     reopened = open_service(drafter=draft_with_a_peer)

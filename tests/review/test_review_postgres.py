@@ -228,6 +228,7 @@ def test_peers_of_drafts_and_their_migration_on_postgresql(pg):
     assert pg.show(sub.id).draft.peers[0].organisation == "Ville de Champigny-sur-Marne"
     with pg.engine.begin() as conn:  # back to the schema before the peers of drafts
         conn.exec_driver_sql("ALTER TABLE drafts DROP COLUMN peers")
+        conn.exec_driver_sql("ALTER TABLE questions DROP COLUMN sealed_token")
         conn.exec_driver_sql(f"DELETE FROM schema_version WHERE version >= {PEERS_MIGRATION}")
     assert migrate(pg.engine) == LATEST
     assert pg.show(sub.id).draft.peers == (), "the column is back, empty for the drafts made before"

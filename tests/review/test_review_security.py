@@ -54,6 +54,7 @@ def test_migration_keeps_the_latest_rating_of_each_answer(service, home):
             ALTER TABLE outbox DROP COLUMN message_id;
             ALTER TABLE outbox DROP COLUMN next_attempt_at;
             ALTER TABLE drafts DROP COLUMN peers;
+            ALTER TABLE questions DROP COLUMN sealed_token;
             DELETE FROM schema_version WHERE version > 3;
         """)
         conn.executemany("INSERT INTO feedback (question_id, rating, comment, created_at) VALUES (?, ?, ?, ?)",
