@@ -23,13 +23,16 @@ from typing import TYPE_CHECKING, Any
 from assistant.config import Settings, get_settings
 from assistant.drafting.factory import DraftingConfig, GeneratorKind, LLMConfig
 from assistant.errors import ConfigError, GuichetError
+from assistant.ingest.options import FileLimits, IngestConfig
 from assistant.pipeline import Assistant
 from assistant.records import Draft
 from assistant.retrieval.options import RetrievalConfig, SearchMode
 from assistant.retrieval.ranker import ranker_path
 from assistant.review.limits import Limits
 from assistant.review.options import ReviewConfig
+from assistant.embeddings.base import Embedder
 from assistant.store.index import KnowledgeIndex
+from assistant.store.options import IndexConfig
 
 if TYPE_CHECKING:
     from fastapi import FastAPI
@@ -66,6 +69,20 @@ def load_settings(**overrides: Any) -> Settings:
 
 
 # ---------------------------------------------------------------------- typed parameters
+
+
+def index_config(settings: Settings) -> IndexConfig:
+    """Where the index lives: data directory, embedder, optional shared database and Chroma server."""
+    return IndexConfig(settings.home, settings.embedder, database_url=settings.database_url,
+                       chroma_url=settings.chroma_url, chroma_token=settings.chroma_token.get_secret_value())
+
+
+def ingest_config(settings: Settings) -> IngestConfig:
+    """Chunking, file limits, embedding batch and pruning of `guichet ingest`."""
+    return IngestConfig(settings.chunk_size, settings.chunk_overlap, settings.prune, settings.embed_batch_size,
+                        settings.synonyms_file,
+                        FileLimits(settings.max_file_mb, settings.file_timeout_s, settings.file_memory_mb,
+                                   settings.max_expanded_mb))
 
 
 def retrieval_config(settings: Settings) -> RetrievalConfig:
@@ -114,9 +131,13 @@ def buyer_limits(settings: Settings) -> Limits:
 # ---------------------------------------------------------------------- the stages
 
 
-def open_index(settings: Settings) -> KnowledgeIndex:
-    """The knowledge index (catalog, vector store, embedder) the settings name."""
-    return KnowledgeIndex(settings)
+def open_index(settings: Settings, embedder: Embedder | None = None) -> KnowledgeIndex:
+    """The knowledge index (catalog, vector store, embedder) the settings name.
+
+    Args:
+        embedder: An embedder already made (default: the one `settings.embedder` names).
+    """
+    return KnowledgeIndex(index_config(settings), embedder)
 
 
 def open_assistant(settings: Settings, config: str = "default") -> Assistant | NaiveAssistant:
@@ -148,8 +169,9 @@ def open_assistant(settings: Settings, config: str = "default") -> Assistant | N
 def build_assistant(settings: Settings, mode: SearchMode = SearchMode.HYBRID) -> Assistant:
     """The full assistant (hybrid search, drafts, peers) over the index of `settings`."""
     retrieval, drafting = retrieval_config(settings), drafting_config(settings)
-    return Assistant(open_index(settings), retrieval, drafting, mode=mode,
-                     lexical_cache_dir=settings.home / "lexical")
+    index = index_config(settings)
+    return Assistant(KnowledgeIndex(index), retrieval, drafting, ingest_config(settings), mode=mode,
+                     lexical_cache_dir=index.lexical_path)
 
 
 class AssistantHooks:

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any, Sequence
 
 from assistant.drafting.factory import DraftingConfig
+from assistant.ingest.options import IngestConfig
 from assistant.records import Draft, Passage
 from assistant.retrieval.options import RetrievalConfig, SearchMode
 from assistant.retrieval.peers import MAX_PEERS
@@ -31,6 +32,7 @@ class Assistant:
         index: The knowledge index (closed by `close`).
         retrieval: How to search (`top_k`, fusion weights, ranker...).
         drafting: Which generator drafts.
+        ingestion: How `ingest` chunks, limits and embeds files.
         mode: Retrieval mode of `search`.
         lexical_cache_dir: Folder where the BM25 index is saved between runs (None: memory only).
 
@@ -40,10 +42,12 @@ class Assistant:
     """
 
     def __init__(self, index: KnowledgeIndex, retrieval: RetrievalConfig, drafting: DraftingConfig,
-                 mode: SearchMode = SearchMode.HYBRID, lexical_cache_dir: Path | None = None) -> None:
+                 ingestion: IngestConfig, mode: SearchMode = SearchMode.HYBRID,
+                 lexical_cache_dir: Path | None = None) -> None:
         self.index = index
         self.retrieval = retrieval
         self.drafting = drafting
+        self.ingestion = ingestion
         self.mode = SearchMode.of(mode)
         self.lexical_cache_dir = lexical_cache_dir
         self._retriever = None
@@ -81,7 +85,7 @@ class Assistant:
         """Index files and folders (see `assistant.ingest.pipeline.Ingestor`)."""
         from assistant.ingest.pipeline import Ingestor
 
-        return Ingestor(self.index, progress=progress).ingest(list(paths), prune=prune)
+        return Ingestor(self.index, self.ingestion, progress=progress).ingest(list(paths), prune=prune)
 
     def search(self, question: str, k: int | None = None, filters=None, mode: str | None = None) -> list[Passage]:
         """Ranked passages for a question (`mode`: this assistant's retrieval mode when None).

@@ -24,18 +24,18 @@ BIG_PDF = "guide-achats-numeriques-responsables-2021.pdf"
 
 
 def load_chunks(corpus: Path, big_pdf: bool):
-    from assistant.config import get_settings
+    from assistant.compose import ingest_config, load_settings
     from assistant.ingest.chunking import chunk_document
     from assistant.ingest.loading import load_document
 
-    settings = get_settings(home=Path(tempfile.mkdtemp(prefix="bench-drafting-")))
+    config = ingest_config(load_settings(home=Path(tempfile.mkdtemp(prefix="bench-drafting-"))))
     files = sorted((corpus / "md").glob("*.md")) + sorted((corpus / "pdf").glob("*.pdf"))
     chunks = []
     for path in files:
         if path.name == BIG_PDF and not big_pdf:
             continue
-        for document in load_document(path, settings):
-            chunks.extend(chunk_document(document, settings.chunk_size, settings.chunk_overlap))
+        for document in load_document(path, config.files):
+            chunks.extend(chunk_document(document, config.chunk_size, config.chunk_overlap))
     return chunks
 
 

@@ -56,39 +56,38 @@ class WithoutWindows:
 
 
 def timed_ingest(corpus: Path, keep_windows: bool) -> float:
-    from assistant.config import get_settings
+    from assistant.compose import ingest_config, load_settings, open_index
     from assistant.ingest.pipeline import Ingestor
-    from assistant.store.index import KnowledgeIndex
 
     with tempfile.TemporaryDirectory() as home:
-        index = KnowledgeIndex(get_settings(home=Path(home)))
+        settings = load_settings(home=Path(home))
+        index = open_index(settings)
         index.embedder.warm_up()
         if not keep_windows:
             index.vectors = WithoutWindows(index.vectors)
         start = time.perf_counter()
-        Ingestor(index).ingest([corpus])
+        Ingestor(index, ingest_config(settings)).ingest([corpus])
         return time.perf_counter() - start
 
 
 def main() -> None:
     args = [a for a in sys.argv[1:] if not a.startswith("--")]
     corpus = Path(args[0]) if args else ROOT.parent / "shared" / "corpus" / "minumeco"
-    from assistant.config import get_settings
+    from assistant.compose import ingest_config, load_settings, open_index
     from assistant.embeddings.factory import make_embedder
     from assistant.embeddings.windows import embed_chunks, windows
     from assistant.ingest.pipeline import Ingestor
-    from assistant.store.index import KnowledgeIndex
 
     with tempfile.TemporaryDirectory() as home:
-        settings = get_settings(home=Path(home))
+        settings = load_settings(home=Path(home))
         embedder = TimedEmbedder(make_embedder(settings.embedder))
         embedder.warm_up()
-        index = KnowledgeIndex(settings, embedder=embedder)
+        index = open_index(settings, embedder)
         start = time.perf_counter()
-        report = Ingestor(index).ingest([corpus])
+        report = Ingestor(index, ingest_config(settings)).ingest([corpus])
         first = time.perf_counter() - start
         start = time.perf_counter()
-        again = Ingestor(index).ingest([corpus])
+        again = Ingestor(index, ingest_config(settings)).ingest([corpus])
         second = time.perf_counter() - start
         chunks = list(index.catalog.get_chunks(sorted(index.catalog.all_ids())).values())
         texts = [c.index_text for c in chunks]

@@ -85,9 +85,8 @@ def embed_times(embedder, texts: list[str], rounds: int) -> list[float]:
 
 def bench_corpus(home: Path | None, rounds: int) -> dict:
     from assistant.config import Settings
-    from assistant.compose import retrieval_config
+    from assistant.compose import ingest_config, open_index, retrieval_config
     from assistant.retrieval.hybrid import HybridRetriever
-    from assistant.store.index import KnowledgeIndex
 
     scratch = None
     if home is None:
@@ -97,16 +96,17 @@ def bench_corpus(home: Path | None, rounds: int) -> dict:
         home = scratch
         print(f"ingesting {CORPUS} into {home} (embeds the corpus: several minutes)...", flush=True)
         start = time.perf_counter()
-        report = Ingestor(KnowledgeIndex(Settings(home=home))).ingest([CORPUS])
+        report = Ingestor(open_index(Settings(home=home)), ingest_config(Settings(home=home))).ingest([CORPUS])
         print(f"  {report.as_json()} in {time.perf_counter() - start:.0f} s", flush=True)
     try:
-        index = KnowledgeIndex(Settings(home=home))
+        settings = Settings(home=home)
+        index = open_index(settings)
         retriever = HybridRetriever(index.catalog, index.vectors, index.embedder,
-                                    retrieval_config(index.settings),
+                                    retrieval_config(settings),
                                     lexical_cache_dir=home / "lexical", query_cache_size=0)
         fusion = HybridRetriever(index.catalog, index.vectors, index.embedder,
-                                 retrieval_config(index.settings.model_copy(update={"ranker": "fusion",
-                                                                                    "candidates": 50})),
+                                 retrieval_config(settings.model_copy(update={"ranker": "fusion",
+                                                                              "candidates": 50})),
                                  lexical_cache_dir=home / "lexical", query_cache_size=0)
         texts = questions()
         index.embedder.warm_up()

@@ -83,16 +83,16 @@ def _settings(home: Path, **overrides):
 def index_run(label: str, settings, embedder: ReplayEmbedder, corpus: list[Path],
               questions: list[str], passes: int) -> dict[str, float]:
     """Ingest the corpus, re-ingest it unchanged, then query the store and the hybrid retriever."""
+    from assistant.compose import ingest_config, open_index, retrieval_config
     from assistant.ingest.pipeline import Ingestor
     from assistant.retrieval.hybrid import HybridRetriever
-    from assistant.store.index import KnowledgeIndex
 
-    index = KnowledgeIndex(settings, embedder=embedder)
+    index = open_index(settings, embedder)
     started = time.perf_counter()
-    report = Ingestor(index).ingest(corpus)
+    report = Ingestor(index, ingest_config(settings)).ingest(corpus)
     ingest_s = time.perf_counter() - started
     started = time.perf_counter()
-    Ingestor(index).ingest(corpus)
+    Ingestor(index, ingest_config(settings)).ingest(corpus)
     unchanged_s = time.perf_counter() - started
     vectors = [embedder.embed_query(q) for q in questions]
     started = time.perf_counter()
@@ -100,7 +100,7 @@ def index_run(label: str, settings, embedder: ReplayEmbedder, corpus: list[Path]
         for vector in vectors:
             index.vectors.query(vector, 50)
     store_qps = passes * len(vectors) / (time.perf_counter() - started)
-    retriever = HybridRetriever(index.catalog, index.vectors, embedder, settings)
+    retriever = HybridRetriever(index.catalog, index.vectors, embedder, retrieval_config(settings))
     retriever.warm_up()
     latencies = []
     for _ in range(passes):
@@ -123,9 +123,9 @@ def index_run(label: str, settings, embedder: ReplayEmbedder, corpus: list[Path]
 def bench_index(corpus: list[Path], chroma_url: str, database_url: str, passes: int) -> None:
     import yaml
 
+    from assistant.compose import ingest_config, open_index
     from assistant.embeddings.factory import make_embedder
     from assistant.ingest.pipeline import Ingestor
-    from assistant.store.index import KnowledgeIndex
 
     questions = [q["question"] for q in yaml.safe_load(QUESTIONS.read_text(encoding="utf-8"))["questions"]]
     embedder = ReplayEmbedder(make_embedder("e5-small"))
@@ -133,7 +133,8 @@ def bench_index(corpus: list[Path], chroma_url: str, database_url: str, passes: 
     scratch = Path(tempfile.mkdtemp(prefix="bench-scale-"))
     try:
         # the model's pass: every chunk and question embedded once, replayed below
-        report = Ingestor(KnowledgeIndex(_settings(scratch / "model"), embedder=embedder)).ingest(corpus)
+        model = _settings(scratch / "model")
+        report = Ingestor(open_index(model, embedder), ingest_config(model)).ingest(corpus)
         for question in questions:
             embedder.embed_query(question)
         print(f"\n== knowledge index: {report.chunks} chunks of {', '.join(p.name for p in corpus)}; "

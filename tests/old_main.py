@@ -90,7 +90,7 @@ def assert_upgraded(before: Snapshot, home: Path, empty: Path) -> None:
         home: GUICHET_HOME.
         empty: An empty folder: ingesting it re-embeds the vectors the fixtures do not keep.
     """
-    from assistant.compose import load_settings, review_service
+    from assistant.compose import index_config, load_settings, review_service
     from assistant.review.migrations import LATEST
     from assistant.review.tokens import digest
     from assistant.store.catalog import open_catalog
@@ -118,7 +118,7 @@ def assert_upgraded(before: Snapshot, home: Path, empty: Path) -> None:
     finally:
         service.close()
 
-    catalog = open_catalog(settings)
+    catalog = open_catalog(index_config(settings))
     try:
         assert catalog.files() == before.files, "the index keeps its files (no rebuild)"
         assert catalog.count() == before.chunks

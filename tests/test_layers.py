@@ -35,12 +35,6 @@ FORBIDDEN = {
 }
 
 
-#: Modules that still take the whole Settings object (for its type) instead of a typed config
-#: built by the composition root: the index and ingestion limits (left for a follow-up of #18).
-#: The test fails when one of them stops, so that the list only shrinks.
-STILL_TAKE_SETTINGS = {"assistant/store/index.py", "assistant/ingest/loading.py"}
-
-
 def _imports(path: Path) -> set[str]:
     """The `assistant.X` stages a module imports (anywhere in it)."""
     found = set()
@@ -63,8 +57,7 @@ def _violations() -> list[str]:
     out = []
     for path in sorted(PACKAGE.rglob("*.py")):
         stage = _stage(path)
-        allowed = {"config"} if str(path.relative_to(PACKAGE.parent)) in STILL_TAKE_SETTINGS else set()
-        for target in sorted(_imports(path) & FORBIDDEN.get(stage, set()) - allowed):
+        for target in sorted(_imports(path) & FORBIDDEN.get(stage, set())):
             out.append(f"{path.relative_to(PACKAGE.parent)} ({stage}) imports assistant.{target}")
     return out
 
@@ -77,9 +70,7 @@ def test_no_stage_imports_a_higher_one():
 def test_only_the_composition_root_reads_the_settings():
     readers = {str(p.relative_to(PACKAGE.parent)) for p in PACKAGE.rglob("*.py")
                if "config" in _imports(p) and _stage(p) != "compose"}
-    assert readers == STILL_TAKE_SETTINGS, (
-        f"modules importing assistant.config besides assistant/compose.py: {sorted(readers)} "
-        f"(expected only {sorted(STILL_TAKE_SETTINGS)})")
+    assert not readers, f"modules importing assistant.config besides assistant/compose.py: {sorted(readers)}"
 
 
 @pytest.mark.parametrize("stage", sorted(FORBIDDEN))

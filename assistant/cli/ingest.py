@@ -46,12 +46,13 @@ def ingest(paths: tuple[Path, ...], as_json: bool, quiet: bool, prune: bool | No
 
     settings = compose.load_settings()
     # A rebuild holds the ingestion lock from before it deletes anything until its ingest is done.
-    with rebuilding(settings) if rebuild else nullcontext():
+    with rebuilding(compose.index_config(settings)) if rebuild else nullcontext():
         index = compose.open_index(settings)
         try:
             bars = IngestBars() if wants_bars(quiet or as_json) else None
             with bars or nullcontext():
-                report = Ingestor(index, progress=bars).ingest(list(paths), prune=prune, follow_links=follow_links)
+                report = Ingestor(index, compose.ingest_config(settings), progress=bars).ingest(
+                    list(paths), prune=prune, follow_links=follow_links)
         finally:
             index.close()
     if report.repaired:

@@ -1,8 +1,8 @@
 """Load any supported file into documents, after checking that it can and should be read.
 
 Example:
-    >>> from assistant.config import get_settings
-    >>> docs = load_document(Path("guide.pdf"), get_settings())     # doctest: +SKIP
+    >>> limits = FileLimits(max_file_mb=50, timeout_s=120, memory_mb=2048, max_expanded_mb=200)
+    >>> docs = load_document(Path("guide.pdf"), limits)              # doctest: +SKIP
     >>> docs[0].sections[0].page                                     # doctest: +SKIP
     1
 """
@@ -14,10 +14,10 @@ import stat
 from pathlib import Path
 from typing import Callable
 
-from assistant.config import Settings
 from assistant.errors import IngestError, UnsupportedFile, printable
 from assistant.ingest.loaders.common import describe
 from assistant.ingest.loaders.isolation import ChildError, run_with_time_limit
+from assistant.ingest.options import FileLimits
 from assistant.records import Document
 
 #: Extensions `load_document` reads (lower case, with the dot).
@@ -33,7 +33,7 @@ _HINTS = {
 }
 
 
-def load_document(path: Path, settings: Settings) -> list[Document]:
+def load_document(path: Path, limits: FileLimits) -> list[Document]:
     """Check a file, then load it with the loader of its extension.
 
     One file gives one document, except a file of past answers or resources, which gives one
@@ -45,9 +45,7 @@ def load_document(path: Path, settings: Settings) -> list[Document]:
 
     Args:
         path: The file to load.
-        settings: Limits: `max_file_mb` (size; 1 MB = 1,048,576 bytes), `file_timeout_s` (time
-            of the text extraction), `file_memory_mb` (memory it may allocate) and
-            `max_expanded_mb` (unzipped size of a .docx).
+        limits: Size, time and memory the file may cost (see `FileLimits`).
 
     Returns:
         The loaded documents; their `source` is the file's resolved absolute path.
@@ -66,17 +64,17 @@ def load_document(path: Path, settings: Settings) -> list[Document]:
     size = _check_readable(path)
     if size == 0:
         raise IngestError("empty file (0 bytes)")
-    limit = settings.max_file_mb * _BYTES_PER_MB
+    limit = limits.max_file_mb * _BYTES_PER_MB
     if size > limit:
         raise IngestError(
-            f"file is {_size(size)}, over the {settings.max_file_mb:g} MB limit (GUICHET_MAX_FILE_MB)"
+            f"file is {_size(size)}, over the {limits.max_file_mb:g} MB limit (GUICHET_MAX_FILE_MB)"
         )
     loader = _loader(suffix)
     try:
         if suffix == ".pdf":  # pypdf already runs in children of its own, which share the pages
-            return loader(path, settings)
-        return run_with_time_limit(loader, (path, settings), timeout_s=settings.file_timeout_s,
-                                   memory_mb=settings.file_memory_mb, what="text extraction")
+            return loader(path, limits)
+        return run_with_time_limit(loader, (path, limits), timeout_s=limits.timeout_s,
+                                   memory_mb=limits.memory_mb, what="text extraction")
     except IngestError:
         raise
     except ChildError as exc:  # a loader bug or a library error nobody foresaw: still one line
@@ -122,33 +120,32 @@ def _size(size: int) -> str:
     return f"{megabytes:.1f} MB" if megabytes >= 0.1 else f"{size / 1024:.1f} KB"
 
 
-def _loader(suffix: str) -> Callable[[Path, Settings], list[Document]]:
+def _loader(suffix: str) -> Callable[[Path, FileLimits], list[Document]]:
     # Imported on use: the CLI's --help must not pay for pypdf, lxml or python-docx. Imported
     # here, in the parent, so that each forked child finds them loaded.
     if suffix == ".pdf":
         from assistant.ingest.loaders.pdf import load_pdf
 
-        return lambda path, settings: [load_pdf(path, timeout_s=settings.file_timeout_s,
-                                                memory_mb=settings.file_memory_mb)]
+        return lambda path, limits: [load_pdf(path, timeout_s=limits.timeout_s, memory_mb=limits.memory_mb)]
     if suffix in (".md", ".markdown"):
         from assistant.ingest.loaders.markdown import load_markdown, warm_up
 
         warm_up()
-        return lambda path, settings: [load_markdown(path)]
+        return lambda path, limits: [load_markdown(path)]
     if suffix in (".html", ".htm"):
         from assistant.ingest.loaders.html import load_html
 
-        return lambda path, settings: [load_html(path)]
+        return lambda path, limits: [load_html(path)]
     if suffix == ".txt":
         from assistant.ingest.loaders.text import load_text
 
-        return lambda path, settings: [load_text(path)]
+        return lambda path, limits: [load_text(path)]
     if suffix == ".docx":
         import docx  # noqa: F401  (python-docx: a few hundred milliseconds, paid once)
 
         from assistant.ingest.loaders.word import load_word
 
-        return lambda path, settings: [load_word(path, max_expanded_mb=settings.max_expanded_mb)]
+        return lambda path, limits: [load_word(path, max_expanded_mb=limits.max_expanded_mb)]
     from assistant.ingest.loaders.answers import load_answers
 
-    return lambda path, settings: load_answers(path)
+    return lambda path, limits: load_answers(path)

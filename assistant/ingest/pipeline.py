@@ -25,6 +25,7 @@ from assistant.embeddings.windows import embed_chunks
 from assistant.errors import IngestError, printable
 from assistant.ingest.chunking import CHUNKER_VERSION, chunk_document
 from assistant.ingest.loading import SUPPORTED, load_document
+from assistant.ingest.options import IngestConfig
 from assistant.records import Chunk
 from assistant.text.analysis import ANALYZER_VERSION, FrenchAnalyzer
 from assistant.store.index import KnowledgeIndex
@@ -198,19 +199,20 @@ class Ingestor:
 
     Args:
         index: The knowledge index to fill.
+        config: Chunk size and overlap, file limits, embedding batch, pruning by default.
         progress: Receives progress events (silent by default).
 
     Example:
-        >>> report = Ingestor(KnowledgeIndex(get_settings())).ingest([Path("corpus")])  # doctest: +SKIP
+        >>> report = Ingestor(index, ingest_config).ingest([Path("corpus")])  # doctest: +SKIP
         >>> report.as_json()["failed"]                                                  # doctest: +SKIP
         []
     """
 
-    def __init__(self, index: KnowledgeIndex, progress: Progress | None = None) -> None:
+    def __init__(self, index: KnowledgeIndex, config: IngestConfig, progress: Progress | None = None) -> None:
         self.index = index
-        self.settings = index.settings
+        self.config = config
         self.progress = progress or _Silent()
-        self.analyzer = FrenchAnalyzer(self.settings.synonyms_file)
+        self.analyzer = FrenchAnalyzer(config.synonyms_file)
 
     def ingest(self, paths: Sequence[Path], prune: bool | None = None,
                follow_links: bool = False) -> IngestReport:
@@ -218,15 +220,15 @@ class Ingestor:
 
         Args:
             paths: Files and folders.
-            prune: Forget indexed files that are gone from the folders given (default: settings).
+            prune: Forget indexed files that are gone from the folders given (default: `config.prune`).
             follow_links: Follow symbolic links that point out of the folders given.
         """
-        prune = self.settings.prune if prune is None else prune
+        prune = self.config.prune if prune is None else prune
         report = IngestReport()
         found = discover(paths, follow_links=follow_links)
         report.skipped, report.failed = [str(p) for p in found.skipped], list(found.failed)
         files, folders = found.files, found.folders
-        chunking = f"{CHUNKER_VERSION}:{self.settings.chunk_size}:{self.settings.chunk_overlap}"
+        chunking = f"{CHUNKER_VERSION}:{self.config.chunking}"
         with self.index.writer():
             report.repaired = self.restore_missing()
             rechunk = self.index.catalog.get_meta("chunking") not in (None, chunking)
@@ -274,14 +276,13 @@ class Ingestor:
             report.unchanged += 1
             return
         try:
-            documents = load_document(path, self.settings)
+            documents = load_document(path, self.config.files)
         except IngestError as exc:
             report.failed.append((str(path), str(exc)))
             return
         documents = [doc if doc.source == source else replace(doc, source=source) for doc in documents]
         chunks = list({c.id: c for doc in documents
-                       for c in chunk_document(doc, self.settings.chunk_size,
-                                               self.settings.chunk_overlap)}.values())
+                       for c in chunk_document(doc, self.config.chunk_size, self.config.chunk_overlap)}.values())
         if documents and not chunks:
             report.failed.append((str(path), "no text to index"))
             return
@@ -300,7 +301,7 @@ class Ingestor:
         """Embed and store the chunks whose vectors are not stored yet; returns how many."""
         stored = self.index.vectors.existing([c.id for c in chunks])
         todo = [c for c in chunks if c.id not in stored]
-        batch = self.settings.embed_batch_size
+        batch = self.config.embed_batch_size
         for i in range(0, len(todo), batch):
             part = todo[i:i + batch]
             made = embed_chunks(self.index.embedder, part)

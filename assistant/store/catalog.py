@@ -37,6 +37,7 @@ from assistant.db.sqlite import WRITE
 from assistant.diskfull import disk_full, is_disk_full
 from assistant.errors import GuichetError, IndexMismatch, NewerIndex
 from assistant.records import Chunk
+from assistant.store.options import IndexConfig
 
 #: Table name prefix in a shared database; the catalog's own SQLite file keeps bare names.
 SHARED_PREFIX = "catalog_"
@@ -383,8 +384,8 @@ def _writer_lock(target: Path | str, prefix: str, engine: Engine) -> WriterLock:
 
 
 @contextmanager
-def ingestion_lock(settings: Any) -> Iterator[None]:
-    """Hold the ingestion lock of the catalog named by settings without opening the catalog.
+def ingestion_lock(config: IndexConfig) -> Iterator[None]:
+    """Hold the ingestion lock of the catalog `config` names, without opening the catalog.
 
     `guichet ingest --rebuild` takes it before deleting anything (the catalog may be of another
     schema, or not exist yet); `Catalog.writer_lock` in the same thread then re-enters it.
@@ -392,7 +393,7 @@ def ingestion_lock(settings: Any) -> Iterator[None]:
     Raises:
         GuichetError: another ingestion holds it; nothing was changed.
     """
-    target = settings.database_url or settings.catalog_path
+    target = config.database_url or config.catalog_path
     url, where, prefix = _location(target, None)
     engine = make_engine(url, busy_timeout_s=30)
     try:
@@ -402,9 +403,9 @@ def ingestion_lock(settings: Any) -> Iterator[None]:
         engine.dispose()
 
 
-def open_catalog(settings: Any) -> Catalog:
-    """The catalog named by settings: in the review database when `database_url` is set (so every
+def open_catalog(config: IndexConfig) -> Catalog:
+    """The catalog `config` names: in the review database when `database_url` is set (so every
     app process shares it), else the SQLite file `GUICHET_HOME/catalog.sqlite`."""
-    if settings.database_url:
-        return Catalog(settings.database_url)
-    return Catalog(settings.catalog_path)
+    if config.database_url:
+        return Catalog(config.database_url)
+    return Catalog(config.catalog_path)

@@ -8,13 +8,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator
 
-from assistant.config import Settings
 from assistant.embeddings.base import Embedder
 from assistant.embeddings.factory import make_embedder
 from assistant.embeddings.windows import space_mismatch, vector_space
 from assistant.errors import IndexMismatch, NewerIndex
 from assistant.store.base import VectorStore
 from assistant.store.catalog import Catalog, ingestion_lock, open_catalog
+from assistant.store.options import IndexConfig
 
 
 @dataclass(frozen=True)
@@ -42,27 +42,27 @@ class IndexHealth:
 
 
 class KnowledgeIndex:
-    """Everything retrieval reads and ingestion writes, opened from settings.
+    """Everything retrieval reads and ingestion writes, opened where `config` says.
 
     Args:
-        settings: `home` gives the data directory, `embedder` the embedding backend,
+        config: `home` gives the data directory, `embedder` the embedding backend,
             `chroma_url` an optional Chroma server (with `chroma_token`), `database_url` an
             optional shared database for the catalog (see `assistant.store.catalog`).
-        embedder: An embedder already made (default: from `settings.embedder`).
+        embedder: An embedder already made (default: from `config.embedder`).
 
     Raises:
         IndexMismatch: the index on disk was built with another embedder or schema.
 
     Example:
-        >>> index = KnowledgeIndex(get_settings())        # doctest: +SKIP
+        >>> index = KnowledgeIndex(IndexConfig(Path("index"), "e5-small"))   # doctest: +SKIP
         >>> index.catalog.count()                          # doctest: +SKIP
         1834
     """
 
-    def __init__(self, settings: Settings, embedder: Embedder | None = None) -> None:
-        self.settings = settings
-        self.embedder = embedder or make_embedder(settings.embedder)
-        self.catalog: Catalog = open_catalog(settings)
+    def __init__(self, config: IndexConfig, embedder: Embedder | None = None) -> None:
+        self.config = config
+        self.embedder = embedder or make_embedder(config.embedder)
+        self.catalog: Catalog = open_catalog(config)
         try:
             space = vector_space(self.embedder)
             built_with = self.catalog.get_meta("embedder")
@@ -70,7 +70,7 @@ class KnowledgeIndex:
                 self.catalog.set_meta("embedder", space)
             elif built_with != space:
                 raise IndexMismatch(space_mismatch(built_with, space))
-            self.vectors: VectorStore = open_vector_store(settings, space)
+            self.vectors: VectorStore = open_vector_store(config, space)
             bind = getattr(self.vectors, "bind", None)
             if bind is not None:
                 bind(self.catalog.catalog_id)
@@ -89,7 +89,7 @@ class KnowledgeIndex:
         Raises:
             GuichetError: another ingestion holds the lock.
         """
-        self.settings.home.mkdir(parents=True, exist_ok=True)
+        self.config.home.mkdir(parents=True, exist_ok=True)
         with self.catalog.writer_lock():
             yield
 
@@ -101,17 +101,17 @@ class KnowledgeIndex:
         self.catalog.close()
 
 
-def open_vector_store(settings: Settings, embedder: str) -> VectorStore:
-    """The vector store named by settings: a Chroma server if `chroma_url` is set, else embedded."""
+def open_vector_store(config: IndexConfig, embedder: str) -> VectorStore:
+    """The vector store `config` names: a Chroma server if `chroma_url` is set, else embedded."""
     from assistant.store.chroma import ChromaStore
 
-    if settings.chroma_url:
-        return ChromaStore.server(settings.chroma_url, embedder, settings.chroma_token.get_secret_value())
-    return ChromaStore.persistent(settings.chroma_path, embedder)
+    if config.chroma_url:
+        return ChromaStore.server(config.chroma_url, embedder, config.chroma_token)
+    return ChromaStore.persistent(config.chroma_path, embedder)
 
 
 @contextmanager
-def rebuilding(settings: Settings) -> Iterator[None]:
+def rebuilding(config: IndexConfig) -> Iterator[None]:
     """Take the ingestion lock, then delete the index; re-ingest inside the block, still locked.
 
     A rebuild that cannot get the lock changes nothing, and neither does one that finds an
@@ -122,26 +122,26 @@ def rebuilding(settings: Settings) -> Iterator[None]:
         NewerIndex: the catalog was written by a newer guichet-vert.
 
     Example:
-        >>> with rebuilding(settings):                                          # doctest: +SKIP
-        ...     Ingestor(KnowledgeIndex(settings)).ingest([Path("corpus")])
+        >>> with rebuilding(config):                                            # doctest: +SKIP
+        ...     Ingestor(KnowledgeIndex(config), ingest_config).ingest([Path("corpus")])
     """
-    with ingestion_lock(settings):
-        _refuse_newer(settings)
-        wipe(settings)
+    with ingestion_lock(config):
+        _refuse_newer(config)
+        wipe(config)
         yield
 
 
-def _refuse_newer(settings: Settings) -> None:
+def _refuse_newer(config: IndexConfig) -> None:
     """A rebuild never deletes an index written by a newer guichet-vert."""
     try:
-        open_catalog(settings).close()
+        open_catalog(config).close()
     except NewerIndex as exc:
         raise NewerIndex(f"{exc}; nothing was deleted (to discard that index anyway, delete it yourself)") from None
     except IndexMismatch:
         pass  # an older or damaged catalog is what a rebuild is for
 
 
-def wipe(settings: Settings) -> None:
+def wipe(config: IndexConfig) -> None:
     """Delete the index (catalog, vectors, lexical cache) so it can be rebuilt from scratch.
 
     Always under the ingestion lock (re-entered when the caller holds it, as `rebuilding`
@@ -151,25 +151,25 @@ def wipe(settings: Settings) -> None:
     Raises:
         GuichetError: another ingestion is running; nothing was deleted.
     """
-    with ingestion_lock(settings):
-        if settings.database_url:
-            catalog = open_catalog(settings)
+    with ingestion_lock(config):
+        if config.database_url:
+            catalog = open_catalog(config)
             try:
-                _drop_vectors(settings)
+                _drop_vectors(config)
                 catalog.clear()
             finally:
                 catalog.close()
         else:
-            _drop_vectors(settings)
+            _drop_vectors(config)
             for suffix in ("", "-wal", "-shm"):
-                Path(str(settings.catalog_path) + suffix).unlink(missing_ok=True)
-        shutil.rmtree(settings.home / "lexical", ignore_errors=True)
+                Path(str(config.catalog_path) + suffix).unlink(missing_ok=True)
+        shutil.rmtree(config.lexical_path, ignore_errors=True)
 
 
-def _drop_vectors(settings: Settings) -> None:
+def _drop_vectors(config: IndexConfig) -> None:
     from assistant.store.chroma import ChromaStore
 
-    if settings.chroma_url:
-        ChromaStore.drop_server(settings.chroma_url, settings.chroma_token.get_secret_value())
+    if config.chroma_url:
+        ChromaStore.drop_server(config.chroma_url, config.chroma_token)
     else:
-        ChromaStore.drop(settings.chroma_path)  # through the client: it caches open databases
+        ChromaStore.drop(config.chroma_path)  # through the client: it caches open databases

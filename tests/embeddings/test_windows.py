@@ -3,13 +3,13 @@
 import numpy as np
 import pytest
 
+from assistant.compose import open_index
 from assistant.config import Settings
 from assistant.embeddings.factory import make_embedder
 from assistant.embeddings.windows import WINDOW_CHARS, embed_chunks, vector_space, windows
 from assistant.errors import IndexMismatch
 from assistant.records import Chunk
 from assistant.store.catalog import Catalog
-from assistant.store.index import KnowledgeIndex
 
 LONG = ("Le don de matériel informatique aux associations est possible quand la valeur unitaire "
         "des biens ne dépasse pas un plafond fixé par les textes. Les biens ne sont pas revendus.\n\n"
@@ -69,7 +69,7 @@ def test_no_chunks_give_an_empty_matrix(e5):
 
 def test_an_index_whose_vectors_were_made_another_way_is_refused_with_the_fix(isolated_home, e5):
     settings = Settings()
-    index = KnowledgeIndex(settings, e5)
+    index = open_index(settings, e5)
     assert index.catalog.get_meta("embedder") == vector_space(e5) == \
         "e5-small, mean of 350-char windows, windows kept"
     index.close()
@@ -78,4 +78,4 @@ def test_an_index_whose_vectors_were_made_another_way_is_refused_with_the_fix(is
         catalog.set_meta("embedder", older)
         catalog.close()
         with pytest.raises(IndexMismatch, match=rf"made as '{older}'.*--rebuild PATH.*re-embed"):
-            KnowledgeIndex(settings, e5)
+            open_index(settings, e5)

@@ -12,10 +12,12 @@ from typing import Callable, Sequence
 
 import pytest
 
+from assistant.compose import ingest_config
 from assistant.config import Settings
 from assistant.errors import IngestError
 from assistant.ingest.loaders.common import full_text
 from assistant.ingest.loading import load_document
+from assistant.ingest.options import FileLimits
 from assistant.records import Document
 
 CORPUS = Path(__file__).resolve().parents[3] / "shared" / "corpus" / "minumeco"
@@ -57,7 +59,7 @@ def guide(corpus_dir: Path) -> LoadedGuide:
     try:
         started = time.perf_counter()
         path = corpus_dir / "pdf" / "guide-achats-numeriques-responsables-2021.pdf"
-        docs = load_document(path, Settings(max_file_mb=50, file_timeout_s=120))
+        docs = load_document(path, ingest_config(Settings(max_file_mb=50, file_timeout_s=120)).files)
         seconds = time.perf_counter() - started
     finally:
         logger.removeHandler(keep)
@@ -78,9 +80,10 @@ def folder(tmp_path, minumeco) -> Path:
 
 
 @pytest.fixture
-def settings() -> Settings:
-    """Default settings (the autouse fixture of tests/conftest.py cleared GUICHET_* variables)."""
-    return Settings()
+def limits() -> FileLimits:
+    """The default limits of reading one file (the autouse fixture of tests/conftest.py cleared
+    GUICHET_* variables), as the composition root builds them."""
+    return ingest_config(Settings()).files
 
 
 def _assert_one_line(exc: pytest.ExceptionInfo[IngestError], *words: str) -> str:

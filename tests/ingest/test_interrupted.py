@@ -16,8 +16,8 @@ import textwrap
 from pathlib import Path
 
 from assistant.config import get_settings
+from assistant.compose import ingest_config, open_index
 from assistant.ingest.pipeline import Ingestor
-from assistant.store.index import KnowledgeIndex
 
 ROOT = Path(__file__).resolve().parents[2]
 GUIDE = "guide-achats-responsables--fiches-pratiques--prestations-intellectuelles.md"
@@ -26,8 +26,8 @@ LOUD_INGEST = f"""
     import sys
     from pathlib import Path
     from assistant.config import get_settings
+    from assistant.compose import ingest_config, open_index
     from assistant.ingest.pipeline import Ingestor
-    from assistant.store.index import KnowledgeIndex
 
     class Loud:
         def start(self, total_files): pass
@@ -35,7 +35,8 @@ LOUD_INGEST = f"""
         def embedding(self, done, total):
             print(done, total, flush=True)
 
-    Ingestor(KnowledgeIndex(get_settings(embed_batch_size={BATCH})), progress=Loud()).ingest([Path(sys.argv[1])])
+    settings = get_settings(embed_batch_size={BATCH})
+    Ingestor(open_index(settings), ingest_config(settings), progress=Loud()).ingest([Path(sys.argv[1])])
 """
 
 
@@ -55,16 +56,17 @@ def test_kill_9_in_the_middle_of_a_file_keeps_its_finished_batches(tmp_path, min
     assert child.returncode == -signal.SIGKILL, f"the ingest must be killed mid-file: {child.stderr.read()[-2000:]}"
     assert total > 6 * BATCH, f"the guide must need several more batches: {total} chunks"
 
-    index = KnowledgeIndex(get_settings(embed_batch_size=BATCH))
+    settings = get_settings(embed_batch_size=BATCH)
+    index = open_index(settings)
     assert index.catalog.files() == {}, "the killed file is not recorded as done"
     kept = len(index.vectors.all_ids())
     assert 3 * BATCH <= kept < total, f"the finished batches are stored: {kept} of {total}"
-    report = Ingestor(index).ingest([folder])
+    report = Ingestor(index, ingest_config(settings)).ingest([folder])
     assert (report.files, report.chunks) == (1, total), report.as_json()
     assert report.embedded == total - kept, \
         f"only what the killed run had not stored is embedded: {report.embedded}, expected {total - kept}"
     assert index.catalog.all_ids() == index.vectors.all_ids(), "both sides agree after the next run"
 
-    clean = KnowledgeIndex(get_settings(home=tmp_path / "clean"))
-    Ingestor(clean).ingest([folder])
+    clean = open_index(get_settings(home=tmp_path / "clean"))
+    Ingestor(clean, ingest_config(get_settings())).ingest([folder])
     assert clean.catalog.all_ids() == index.catalog.all_ids(), "same index as a run never interrupted"

@@ -136,6 +136,7 @@ def test_markdown_of_a_million_headings_stops_at_the_memory_limit(good_file, tmp
 
 
 def test_docx_over_the_unzipped_size_limit_is_refused_before_it_is_opened(tmp_path, assert_one_line):
+    from assistant.compose import ingest_config
     from assistant.config import Settings
     from assistant.errors import IngestError
     from assistant.ingest.loading import load_document
@@ -145,7 +146,7 @@ def test_docx_over_the_unzipped_size_limit_is_refused_before_it_is_opened(tmp_pa
     document.add_paragraph("Texte ordinaire. " * 2000)
     document.save(path)
     with pytest.raises(IngestError) as exc:
-        load_document(path, Settings(max_expanded_mb=0.01))
+        load_document(path, ingest_config(Settings(max_expanded_mb=0.01)).files)
     assert_one_line(exc, "once unzipped", "over the 0.01 MB limit", "GUICHET_MAX_EXPANDED_MB")
-    (doc,) = load_document(path, Settings())
+    (doc,) = load_document(path, ingest_config(Settings()).files)
     assert "Texte ordinaire." in doc.sections[0].text, "under the default limit the same file loads"

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from assistant.compose import ingest_config
 from assistant.config import Settings
 from assistant.errors import IngestError, UnsupportedFile
 from assistant.ingest.loading import SUPPORTED, load_document
@@ -16,34 +17,34 @@ def test_supported_extensions_are_the_contract():
     assert SUPPORTED == {".pdf", ".md", ".markdown", ".html", ".htm", ".txt", ".docx", ".yaml", ".yml", ".json", ".csv"}
 
 
-def test_unsupported_extension_lists_the_supported_ones(tmp_path, settings, assert_one_line):
+def test_unsupported_extension_lists_the_supported_ones(tmp_path, limits, assert_one_line):
     path = tmp_path / "setup.exe"
     path.write_bytes(b"MZ\x90\x00")
     with pytest.raises(UnsupportedFile) as exc:
-        load_document(path, settings)
+        load_document(path, limits)
     message = assert_one_line(exc, "unsupported extension '.exe'")
     assert message.endswith("supported are " + ", ".join(sorted(SUPPORTED))), message
 
 
-def test_legacy_word_extension_says_what_to_do(tmp_path, settings, assert_one_line):
+def test_legacy_word_extension_says_what_to_do(tmp_path, limits, assert_one_line):
     path = tmp_path / "ancien.DOC"
     path.write_bytes(b"\xd0\xcf\x11\xe0")
     with pytest.raises(UnsupportedFile) as exc:
-        load_document(path, settings)
+        load_document(path, limits)
     assert_one_line(exc, "unsupported extension '.DOC'", "save it as .docx")
 
 
-def test_extension_is_case_insensitive(tmp_path, settings):
+def test_extension_is_case_insensitive(tmp_path, limits):
     path = tmp_path / "NOTE.TXT"
     path.write_text("Note\n", encoding="utf-8")
-    assert load_document(path, settings)[0].title == "Note"
+    assert load_document(path, limits)[0].title == "Note"
 
 
-def test_empty_file(tmp_path, settings, assert_one_line):
+def test_empty_file(tmp_path, limits, assert_one_line):
     path = tmp_path / "vide.pdf"
     path.touch()
     with pytest.raises(IngestError) as exc:
-        load_document(path, settings)
+        load_document(path, limits)
     assert assert_one_line(exc) == "empty file (0 bytes)"
 
 
@@ -51,7 +52,7 @@ def test_file_over_the_size_limit(tmp_path, assert_one_line):
     path = tmp_path / "gros.txt"
     path.write_text("du texte\n" * 300, encoding="utf-8")  # 2,700 bytes
     with pytest.raises(IngestError) as exc:
-        load_document(path, Settings(max_file_mb=0.001))
+        load_document(path, ingest_config(Settings(max_file_mb=0.001)).files)
     assert assert_one_line(exc) == "file is 2.6 KB, over the 0.001 MB limit (GUICHET_MAX_FILE_MB)"
 
 
@@ -60,39 +61,39 @@ def test_size_in_megabytes(tmp_path, assert_one_line):
     with path.open("wb") as handle:
         handle.truncate(3 * 1024 * 1024 + 300 * 1024)  # sparse: 3.3 MB without writing them
     with pytest.raises(IngestError) as exc:
-        load_document(path, Settings(max_file_mb=2))
+        load_document(path, ingest_config(Settings(max_file_mb=2)).files)
     assert assert_one_line(exc) == "file is 3.3 MB, over the 2 MB limit (GUICHET_MAX_FILE_MB)"
 
 
-def test_missing_file(tmp_path, settings, assert_one_line):
+def test_missing_file(tmp_path, limits, assert_one_line):
     with pytest.raises(IngestError) as exc:
-        load_document(tmp_path / "absent.md", settings)
+        load_document(tmp_path / "absent.md", limits)
     assert assert_one_line(exc) == "file not found"
 
 
-def test_broken_symlink_is_unreadable(tmp_path, settings, assert_one_line):
+def test_broken_symlink_is_unreadable(tmp_path, limits, assert_one_line):
     """Tests run as root, which reads any file whatever its mode: a link to nothing really fails."""
     link = tmp_path / "lien.pdf"
     link.symlink_to(tmp_path / "disparu.pdf")
     with pytest.raises(IngestError) as exc:
-        load_document(link, settings)
+        load_document(link, limits)
     assert_one_line(exc, "broken symbolic link", "disparu.pdf")
 
 
-def test_named_pipe_is_refused_without_blocking(tmp_path, settings, assert_one_line):
+def test_named_pipe_is_refused_without_blocking(tmp_path, limits, assert_one_line):
     """Opening a FIFO for reading would block forever: it must be refused before any open()."""
     fifo = tmp_path / "tube.txt"
     os.mkfifo(fifo)
     with pytest.raises(IngestError) as exc:
-        load_document(fifo, settings)
+        load_document(fifo, limits)
     assert_one_line(exc, "not a regular file", "named pipe")
 
 
-def test_directory_named_like_a_file(tmp_path, settings, assert_one_line):
+def test_directory_named_like_a_file(tmp_path, limits, assert_one_line):
     folder = tmp_path / "rapport.pdf"
     folder.mkdir()
     with pytest.raises(IngestError) as exc:
-        load_document(folder, settings)
+        load_document(folder, limits)
     assert_one_line(exc, "not a regular file", "directory")
 
 
@@ -109,11 +110,11 @@ def test_file_without_read_permission(tmp_path_factory):
         path = folder / "prive.md"
         path.write_text("# Secret\n", encoding="utf-8")
         path.chmod(0)
-        code = ("import os, sys; from pathlib import Path; from assistant.config import get_settings; "
+        code = ("import os, sys; from pathlib import Path; from assistant.compose import ingest_config, load_settings; "
                 "from assistant.ingest.loading import load_document; from assistant.errors import IngestError\n"
-                "settings = get_settings()\n"
+                "limits = ingest_config(load_settings()).files\n"
                 "if os.geteuid() == 0:\n    os.setuid(65534)\n"  # drop to 'nobody' once Python is loaded
-                "try:\n    load_document(Path(sys.argv[1]), settings)\n"
+                "try:\n    load_document(Path(sys.argv[1]), limits)\n"
                 "except IngestError as exc:\n    print(exc)\n")
         result = subprocess.run([sys.executable, "-c", code, str(path)], capture_output=True, text=True,
                                 env={**os.environ, "GUICHET_HOME": str(folder / "home")})
@@ -126,9 +127,9 @@ def test_file_without_read_permission(tmp_path_factory):
         shutil.rmtree(folder, ignore_errors=True)
 
 
-def test_sources_are_resolved_absolute_paths(tmp_path, settings, monkeypatch):
+def test_sources_are_resolved_absolute_paths(tmp_path, limits, monkeypatch):
     (tmp_path / "dossier").mkdir()
     (tmp_path / "dossier" / "note.txt").write_text("Note\n", encoding="utf-8")
     monkeypatch.chdir(tmp_path)
-    (doc,) = load_document(type(tmp_path)("dossier/../dossier/note.txt"), settings)
+    (doc,) = load_document(type(tmp_path)("dossier/../dossier/note.txt"), limits)
     assert doc.source == str((tmp_path / "dossier" / "note.txt").resolve())

@@ -37,10 +37,10 @@ sur deux lignes.<br>Ligne forcée.</p>
 """
 
 
-def test_html_page_sections_in_order(tmp_path, settings, assert_offsets):
+def test_html_page_sections_in_order(tmp_path, limits, assert_offsets):
     path = tmp_path / "page.html"
     path.write_text(PAGE, encoding="utf-8")
-    (doc,) = load_document(path, settings)
+    (doc,) = load_document(path, limits)
     assert doc.title == "Achats responsables | Portail"
     assert [(s.heading, s.text) for s in doc.sections] == [
         ((), "Chapeau avant tout titre, avec un lien."),
@@ -57,17 +57,17 @@ def test_html_page_sections_in_order(tmp_path, settings, assert_offsets):
     assert_offsets(doc)
 
 
-def test_htm_extension_and_title_from_h1(tmp_path, settings):
+def test_htm_extension_and_title_from_h1(tmp_path, limits):
     path = tmp_path / "sans-titre.htm"
     path.write_text("<h1>Le SPASER</h1><p>Schéma de promotion.</p>", encoding="utf-8")
-    (doc,) = load_document(path, settings)
+    (doc,) = load_document(path, limits)
     assert doc.title == "Le SPASER"
 
 
-def test_title_falls_back_to_file_stem(tmp_path, settings):
+def test_title_falls_back_to_file_stem(tmp_path, limits):
     path = tmp_path / "note-interne.html"
     path.write_text("<p>Juste un paragraphe.</p>", encoding="utf-8")
-    (doc,) = load_document(path, settings)
+    (doc,) = load_document(path, limits)
     assert doc.title == "note-interne"
     assert doc.sections[0].heading == ()
 
@@ -83,17 +83,17 @@ def test_deeply_nested_html_does_not_hit_the_recursion_limit():
     assert parts == [("Au fond.", ())]
 
 
-def test_html_without_text(tmp_path, settings, assert_one_line):
+def test_html_without_text(tmp_path, limits, assert_one_line):
     path = tmp_path / "vide.html"
     path.write_text("<html><head><title>Rien</title></head><body><script>go()</script></body></html>", "utf-8")
     with pytest.raises(IngestError) as exc:
-        load_document(path, settings)
+        load_document(path, limits)
     assert_one_line(exc, "no text")
 
 
-def test_binary_file_named_html(tmp_path, settings, assert_one_line):
+def test_binary_file_named_html(tmp_path, limits, assert_one_line):
     path = tmp_path / "archive.html"
     path.write_bytes(b"PK\x03\x04\x14\x00\x00\x00" + bytes(range(256)))
     with pytest.raises(IngestError) as exc:
-        load_document(path, settings)
+        load_document(path, limits)
     assert assert_one_line(exc) == "binary file, not text"

@@ -16,8 +16,8 @@ def same(a: str, b: str) -> bool:
     return a.replace("\xa0", " ") == b.replace("\xa0", " ")
 
 
-def test_faq_accordion_question_is_the_heading(corpus_dir, settings, assert_offsets):
-    (doc,) = load_document(corpus_dir / "md" / "fin-usage--faq.md", settings)
+def test_faq_accordion_question_is_the_heading(corpus_dir, limits, assert_offsets):
+    (doc,) = load_document(corpus_dir / "md" / "fin-usage--faq.md", limits)
     matches = [s for s in doc.sections if any(same(part, DEEE_QUESTION) for part in s.heading)]
     assert len(matches) == 1, f"no section headed by the question; headings: {[s.heading for s in doc.sections][:5]}"
     section = matches[0]
@@ -30,11 +30,11 @@ def test_faq_accordion_question_is_the_heading(corpus_dir, settings, assert_offs
     assert_offsets(doc)
 
 
-def test_every_shared_markdown_loads_as_clean_text(corpus_dir, settings, assert_offsets):
+def test_every_shared_markdown_loads_as_clean_text(corpus_dir, limits, assert_offsets):
     paths = sorted((corpus_dir / "md").glob("*.md"))
     assert len(paths) == 17
     for path in paths:
-        (doc,) = load_document(path, settings)
+        (doc,) = load_document(path, limits)
         assert doc.sections, path.name
         assert doc.metadata.get("title") and doc.metadata.get("date"), f"{path.name}: front matter lost"
         for section in doc.sections:
@@ -43,20 +43,20 @@ def test_every_shared_markdown_loads_as_clean_text(corpus_dir, settings, assert_
         assert_offsets(doc)
 
 
-def test_shared_markdown_with_tab_indented_front_matter_loads(corpus_dir, settings):
+def test_shared_markdown_with_tab_indented_front_matter_loads(corpus_dir, limits):
     """guide-achats-responsables--index.md indents a tag with a tab (not valid YAML, accepted by
     the site generator that publishes it)."""
-    (doc,) = load_document(corpus_dir / "md" / "guide-achats-responsables--index.md", settings)
+    (doc,) = load_document(corpus_dir / "md" / "guide-achats-responsables--index.md", limits)
     assert doc.metadata["tags"] == "Document de référence"
 
 
-def test_shared_markdown_table_becomes_rows(corpus_dir, settings):
-    (doc,) = load_document(corpus_dir / "md" / "fin-usage--don.md", settings)
+def test_shared_markdown_table_becomes_rows(corpus_dir, limits):
+    (doc,) = load_document(corpus_dir / "md" / "fin-usage--don.md", limits)
     text = "\n".join(s.text for s in doc.sections)
     assert "Nombre de biens publiés | 2547 | 8294 (+225%)" in text
 
 
-def test_front_matter_becomes_metadata(tmp_path, settings):
+def test_front_matter_becomes_metadata(tmp_path, limits):
     path = tmp_path / "fiche.md"
     path.write_text(
         "---\n"
@@ -74,7 +74,7 @@ def test_front_matter_becomes_metadata(tmp_path, settings):
         "| Label | Type |\n|---|---|\n| EPEAT | I |\n",
         encoding="utf-8",
     )
-    (doc,) = load_document(path, settings)
+    (doc,) = load_document(path, limits)
     assert doc.title == "Exiger un label"
     assert dict(doc.metadata) == {
         "title": "Exiger un label",
@@ -91,10 +91,10 @@ def test_front_matter_becomes_metadata(tmp_path, settings):
     ]
 
 
-def test_title_from_first_h1_without_front_matter(tmp_path, settings):
+def test_title_from_first_h1_without_front_matter(tmp_path, limits):
     path = tmp_path / "sans-entete.markdown"
     path.write_text("Intro.\n\n# Titre du document\n\nCorps.\n", encoding="utf-8")
-    (doc,) = load_document(path, settings)
+    (doc,) = load_document(path, limits)
     assert doc.title == "Titre du document"
     assert doc.metadata == {}
 
@@ -106,42 +106,42 @@ def test_title_from_first_h1_without_front_matter(tmp_path, settings):
         ("title: Bon\ndate: 2024\n  tags: x\nurl: /a/\n", 4),  # "tags" indented under a scalar
     ],
 )
-def test_invalid_front_matter_names_the_line(tmp_path, settings, assert_one_line, front, line):
+def test_invalid_front_matter_names_the_line(tmp_path, limits, assert_one_line, front, line):
     path = tmp_path / "casse.md"
     path.write_text(f"---\n{front}---\nCorps\n", encoding="utf-8")
     with pytest.raises(IngestError) as exc:
-        load_document(path, settings)
+        load_document(path, limits)
     assert_one_line(exc, f"invalid front matter at line {line}:")
 
 
-def test_unclosed_front_matter(tmp_path, settings, assert_one_line):
+def test_unclosed_front_matter(tmp_path, limits, assert_one_line):
     path = tmp_path / "ouvert.md"
     path.write_text("---\ntitle: Bon\n\n# Corps\n", encoding="utf-8")
     with pytest.raises(IngestError) as exc:
-        load_document(path, settings)
+        load_document(path, limits)
     assert_one_line(exc, "front matter", "line 1", "closing")
 
 
-def test_binary_file_named_md(tmp_path, settings, assert_one_line):
+def test_binary_file_named_md(tmp_path, limits, assert_one_line):
     path = tmp_path / "image.md"
     path.write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + bytes(range(256)) * 4)
     with pytest.raises(IngestError) as exc:
-        load_document(path, settings)
+        load_document(path, limits)
     assert assert_one_line(exc) == "binary file, not text"
 
 
-def test_windows_1252_markdown_is_decoded(tmp_path, settings):
+def test_windows_1252_markdown_is_decoded(tmp_path, limits):
     path = tmp_path / "ancien.md"
     path.write_bytes("# Réemploi\n\nÀ privilégier : le don.\n".encode("cp1252"))
-    (doc,) = load_document(path, settings)
+    (doc,) = load_document(path, limits)
     assert doc.sections[0].text == "À privilégier : le don."
 
 
-def test_markdown_without_text(tmp_path, settings, assert_one_line):
+def test_markdown_without_text(tmp_path, limits, assert_one_line):
     path = tmp_path / "vide.md"
     path.write_text("---\ntitle: Rien\n---\n<div class='x'></div>\n", encoding="utf-8")
     with pytest.raises(IngestError) as exc:
-        load_document(path, settings)
+        load_document(path, limits)
     assert_one_line(exc, "no text")
 
 

@@ -12,6 +12,7 @@ import pytest
 from pypdf import PdfWriter
 from pypdf.generic import NameObject, StreamObject
 
+from assistant.compose import ingest_config
 from assistant.config import Settings
 from assistant.errors import IngestError
 from assistant.ingest.loaders.isolation import ChildError, run_all_with_time_limit, run_with_time_limit
@@ -83,15 +84,15 @@ def test_missing_fonttools_warning_is_relayed(corpus_dir, monkeypatch, caplog):
     ("etude-ademe-impacts-numerique-2024.pdf", "Evaluation de l’impact environnemental du numérique en France"),
     ("plan-transformation-ecologique-etat-2024.pdf", "PLAN DE TRANSFORMATION ÉCOLOGIQUE DE L’ÉTAT"),
 ])
-def test_shared_pdf_titles_come_from_cover_or_running_header(corpus_dir, settings, name, title):
+def test_shared_pdf_titles_come_from_cover_or_running_header(corpus_dir, limits, name, title):
     """Neither PDF has a /Title. The study's cover title in capitals is also its running header
     in mixed case, which wins; the press kit's cover only says "Dossier de Presse" in body-size
     type, so its running header gives the title."""
-    (doc,) = load_document(corpus_dir / "pdf" / name, settings)
+    (doc,) = load_document(corpus_dir / "pdf" / name, limits)
     assert doc.title == title
 
 
-def test_cover_title_is_read_top_to_bottom_from_the_largest_type(tmp_path, settings):
+def test_cover_title_is_read_top_to_bottom_from_the_largest_type(tmp_path, limits):
     from reportlab.pdfgen import canvas
 
     path = tmp_path / "couverture.pdf"
@@ -107,15 +108,15 @@ def test_cover_title_is_read_top_to_bottom_from_the_largest_type(tmp_path, setti
     pdf.setFont("Helvetica", 10)
     pdf.drawString(60, 700, "Le corps du texte commence ici.")
     pdf.save()
-    (doc,) = load_document(path, settings)
+    (doc,) = load_document(path, limits)
     assert doc.title == "Fiche pratique Le don de materiel informatique reforme", doc.title
 
 
-def test_every_shared_pdf_loads(corpus_dir, settings, assert_offsets):
+def test_every_shared_pdf_loads(corpus_dir, limits, assert_offsets):
     for path in sorted((corpus_dir / "pdf").glob("*.pdf")):
         if path.name.startswith("guide-achats-numeriques"):
             continue  # covered by the session fixture
-        (doc,) = load_document(path, settings)
+        (doc,) = load_document(path, limits)
         assert doc.sections and all(s.page for s in doc.sections), path.name
         assert doc.title and doc.title != path.stem, f"{path.name}: no title found"
         assert_offsets(doc)
@@ -124,7 +125,7 @@ def test_every_shared_pdf_loads(corpus_dir, settings, assert_offsets):
 # --- PDFs made here -----------------------------------------------------------------------------
 
 
-def test_generated_pdf_gives_pages_title_and_offsets(make_pdf, settings, assert_offsets):
+def test_generated_pdf_gives_pages_title_and_offsets(make_pdf, limits, assert_offsets):
     path = make_pdf(
         "achats.pdf",
         [
@@ -134,7 +135,7 @@ def test_generated_pdf_gives_pages_title_and_offsets(make_pdf, settings, assert_
         ],
         title="Guide des achats durables",
     )
-    (doc,) = load_document(path, settings)
+    (doc,) = load_document(path, limits)
     assert doc.title == "Guide des achats durables", "the /Title metadata wins when meaningful"
     assert [(s.page, s.text) for s in doc.sections] == [
         (1, "Achats durables\nPremiere page : le PNAD."),
@@ -145,78 +146,78 @@ def test_generated_pdf_gives_pages_title_and_offsets(make_pdf, settings, assert_
     assert_offsets(doc)
 
 
-def test_placeholder_metadata_title_falls_back_to_first_heading(make_pdf, settings):
+def test_placeholder_metadata_title_falls_back_to_first_heading(make_pdf, limits):
     path = make_pdf(
         "note.pdf",
         [["Note sur les labels", "Un texte de corps assez long pour une phrase."]],
         title="Microsoft Word - note.docx",
     )
-    (doc,) = load_document(path, settings)
+    (doc,) = load_document(path, limits)
     assert doc.title == "Note sur les labels"
 
 
-def test_blank_pages_are_skipped_but_keep_numbering(make_pdf, settings):
+def test_blank_pages_are_skipped_but_keep_numbering(make_pdf, limits):
     path = make_pdf("trous.pdf", [["Page un"], [], ["Page trois"]])
-    (doc,) = load_document(path, settings)
+    (doc,) = load_document(path, limits)
     assert [(s.page, s.text) for s in doc.sections] == [(1, "Page un"), (3, "Page trois")]
 
 
-def test_pdf_with_empty_user_password_opens(tmp_path, pdf_bytes, settings):
+def test_pdf_with_empty_user_password_opens(tmp_path, pdf_bytes, limits):
     writer = PdfWriter(clone_from=io.BytesIO(pdf_bytes([["Texte chiffre mais lisible"]])))
     writer.encrypt(user_password="", owner_password="proprietaire", algorithm="AES-256")
     path = tmp_path / "ouvert.pdf"
     writer.write(path)
-    (doc,) = load_document(path, settings)
+    (doc,) = load_document(path, limits)
     assert doc.sections[0].text == "Texte chiffre mais lisible"
 
 
-def test_pdf_with_user_password_fails_clearly(tmp_path, pdf_bytes, settings, assert_one_line):
+def test_pdf_with_user_password_fails_clearly(tmp_path, pdf_bytes, limits, assert_one_line):
     writer = PdfWriter(clone_from=io.BytesIO(pdf_bytes([["Secret"]])))
     writer.encrypt(user_password="secret", owner_password="proprietaire", algorithm="AES-256")
     path = tmp_path / "ferme.pdf"
     writer.write(path)
     with pytest.raises(IngestError) as exc:
-        load_document(path, settings)
+        load_document(path, limits)
     assert assert_one_line(exc) == "encrypted PDF: password required"
 
 
-def test_truncated_pdf_is_not_valid(make_pdf, tmp_path, settings, assert_one_line):
+def test_truncated_pdf_is_not_valid(make_pdf, tmp_path, limits, assert_one_line):
     whole = make_pdf("entier.pdf", [["Page un"], ["Page deux"]]).read_bytes()
     path = tmp_path / "coupe.pdf"
     path.write_bytes(whole[: len(whole) // 2])
     with pytest.raises(IngestError) as exc:
-        load_document(path, settings)
+        load_document(path, limits)
     assert_one_line(exc, "not a valid PDF", "truncated")
 
 
-def test_truncated_guide_is_refused_although_pypdf_would_recover(corpus_dir, tmp_path, settings, assert_one_line):
+def test_truncated_guide_is_refused_although_pypdf_would_recover(corpus_dir, tmp_path, limits, assert_one_line):
     """Cut at 95 %, the guide still gives pypdf its 142 pages; a copy that lost its end is still refused,
     because what was lost cannot be known in general."""
     data = (corpus_dir / "pdf" / "guide-achats-numeriques-responsables-2021.pdf").read_bytes()
     path = tmp_path / "guide-coupe.pdf"
     path.write_bytes(data[: int(len(data) * 0.95)])
     with pytest.raises(IngestError) as exc:
-        load_document(path, settings)
+        load_document(path, limits)
     assert_one_line(exc, "not a valid PDF", "truncated")
 
 
-def test_non_pdf_named_pdf(tmp_path, settings, assert_one_line):
+def test_non_pdf_named_pdf(tmp_path, limits, assert_one_line):
     path = tmp_path / "page.pdf"
     path.write_text("<html><body>Ceci est une page web</body></html>", encoding="utf-8")
     with pytest.raises(IngestError) as exc:
-        load_document(path, settings)
+        load_document(path, limits)
     assert_one_line(exc, "not a valid PDF", "%PDF")
 
 
-def test_pdf_with_garbage_body_is_not_valid(tmp_path, settings, assert_one_line):
+def test_pdf_with_garbage_body_is_not_valid(tmp_path, limits, assert_one_line):
     path = tmp_path / "faux.pdf"
     path.write_bytes(b"%PDF-1.7\n" + bytes(range(1, 256)) * 40 + b"\n%%EOF\n")
     with pytest.raises(IngestError) as exc:
-        load_document(path, settings)
+        load_document(path, limits)
     assert_one_line(exc, "not a valid PDF")
 
 
-def test_scanned_pdf_has_no_extractable_text(tmp_path, settings, assert_one_line):
+def test_scanned_pdf_has_no_extractable_text(tmp_path, limits, assert_one_line):
     """A page that is only an image, as a scanner makes it."""
     from PIL import Image
     from reportlab.lib.utils import ImageReader
@@ -231,7 +232,7 @@ def test_scanned_pdf_has_no_extractable_text(tmp_path, settings, assert_one_line
     pdf.showPage()
     pdf.save()
     with pytest.raises(IngestError) as exc:
-        load_document(path, settings)
+        load_document(path, limits)
     assert assert_one_line(exc) == "no extractable text (scanned PDF?): run OCR first"
 
 
@@ -245,18 +246,18 @@ def _break_page(data: bytes, index: int) -> PdfWriter:
     return writer
 
 
-def test_one_broken_page_does_not_lose_the_others(tmp_path, pdf_bytes, settings, caplog):
+def test_one_broken_page_does_not_lose_the_others(tmp_path, pdf_bytes, limits, caplog):
     writer = _break_page(pdf_bytes([["Page un"], ["Page deux"], ["Page trois"]]), 1)
     path = tmp_path / "abime.pdf"
     writer.write(path)
     with caplog.at_level(logging.WARNING, logger="assistant.ingest.loaders.pdf"):
-        (doc,) = load_document(path, settings)
+        (doc,) = load_document(path, limits)
     assert [(s.page, s.text) for s in doc.sections] == [(1, "Page un"), (3, "Page trois")]
     assert doc.metadata["unreadable_pages"] == "2"
     assert any("page 2 skipped" in r.getMessage() for r in caplog.records), "the skipped page is logged"
 
 
-def test_pages_shared_among_children_come_back_in_order(tmp_path, pdf_bytes, settings, monkeypatch):
+def test_pages_shared_among_children_come_back_in_order(tmp_path, pdf_bytes, limits, monkeypatch):
     """Large files are split among children (pages 1, 4, 7... in the first of three); a small
     file is forced through that path here so that the merge is checked on known pages."""
     from assistant.ingest.loaders import pdf
@@ -265,18 +266,18 @@ def test_pages_shared_among_children_come_back_in_order(tmp_path, pdf_bytes, set
     writer = _break_page(pdf_bytes([[f"Page {n}"] for n in range(1, 8)]), 4)
     path = tmp_path / "sept.pdf"
     writer.write(path)
-    (doc,) = load_document(path, settings)
+    (doc,) = load_document(path, limits)
     assert [(s.page, s.text) for s in doc.sections] == [(n, f"Page {n}") for n in (1, 2, 3, 4, 6, 7)]
     assert doc.metadata["pages"] == "7" and doc.metadata["unreadable_pages"] == "5"
 
 
-def test_every_page_broken_is_an_error(tmp_path, pdf_bytes, settings, assert_one_line):
+def test_every_page_broken_is_an_error(tmp_path, pdf_bytes, limits, assert_one_line):
     data = pdf_bytes([["Page un"]])
     writer = _break_page(data, 0)
     path = tmp_path / "detruit.pdf"
     writer.write(path)
     with pytest.raises(IngestError) as exc:
-        load_document(path, settings)
+        load_document(path, limits)
     assert_one_line(exc, "text extraction failed on every page", "page 1")
 
 
@@ -296,7 +297,7 @@ def test_slow_pdf_is_stopped_at_the_time_limit(tmp_path, pdf_bytes, assert_one_l
 
     started = time.perf_counter()
     with pytest.raises(IngestError) as exc:
-        load_document(path, Settings(file_timeout_s=0.5))
+        load_document(path, ingest_config(Settings(file_timeout_s=0.5)).files)
     elapsed = time.perf_counter() - started
     assert assert_one_line(exc) == "text extraction took over 0.5 s (GUICHET_FILE_TIMEOUT_S)"
     assert elapsed < 4, f"the child was not killed at the limit: {elapsed:.1f} s"

@@ -37,10 +37,10 @@ peers:
 """
 
 
-def test_yaml_peers_give_one_peer_document_each(tmp_path, settings, assert_offsets):
+def test_yaml_peers_give_one_peer_document_each(tmp_path, limits, assert_offsets):
     path = tmp_path / "pairs.yaml"
     path.write_text(PEERS_YAML, encoding="utf-8")
-    first, second = load_document(path, settings)
+    first, second = load_document(path, limits)
     assert first.kind == "peer" and first.title == "Ville de Sète"
     assert first.sections[0].text == ("Ville de Sète (commune, Hérault, Occitanie, 2025) — PC reconditionnés.\n"
                                       "Achat de 40 PC reconditionnés en 2025."), "what is searched and quoted"
@@ -55,12 +55,12 @@ def test_yaml_peers_give_one_peer_document_each(tmp_path, settings, assert_offse
         assert_offsets(doc)
 
 
-def test_csv_peers_with_semicolons(tmp_path, settings):
+def test_csv_peers_with_semicolons(tmp_path, limits):
     path = tmp_path / "pairs.csv"
     path.write_text("organisation;type;region;subject;what;source;contact;tags\n"
                     "Commune d'Ici;commune;Bretagne;Cantine bio;50 % de bio.;https://example.org/ici;"
                     "Le réseau régional;bio;cantine\n", encoding="utf-8")
-    (doc,) = load_document(path, settings)
+    (doc,) = load_document(path, limits)
     assert doc.kind == "peer" and doc.metadata["region"] == "Bretagne" and doc.metadata["tags"] == "bio"
 
 
@@ -82,16 +82,16 @@ def _changed(old: str, new: str) -> str:
      ("record 2", "duplicate peer 'sete-pc-2025'")),
     ("pairs.csv", "organisation,type,region\nX,commune,Bretagne\n", ("no 'what' column", "expected organisation, what")),
 ])
-def test_bad_peer_records_fail_in_one_line(tmp_path, settings, assert_one_line, name, content, words):
+def test_bad_peer_records_fail_in_one_line(tmp_path, limits, assert_one_line, name, content, words):
     path = tmp_path / name
     path.write_text(content, encoding="utf-8")
     with pytest.raises(IngestError) as exc:
-        load_document(path, settings)
+        load_document(path, limits)
     assert_one_line(exc, *words)
 
 
-def test_the_sample_peers_file_is_sourced_and_dated(settings):
-    docs = load_document(SAMPLE, settings)
+def test_the_sample_peers_file_is_sourced_and_dated(limits):
+    docs = load_document(SAMPLE, limits)
     assert len(docs) >= 25, f"the sample file holds the public experience reports: {len(docs)}"
     for doc in docs:
         meta = doc.metadata

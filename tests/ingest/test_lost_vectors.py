@@ -11,8 +11,8 @@ import sys
 from pathlib import Path
 
 from assistant.config import get_settings
+from assistant.compose import ingest_config, open_index
 from assistant.ingest.pipeline import Ingestor
-from assistant.store.index import KnowledgeIndex
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -23,8 +23,8 @@ def _guichet(*args: str) -> subprocess.CompletedProcess:
 
 
 def test_deleted_chroma_folder_is_warned_in_search_and_repaired_by_ingest(folder):
-    index = KnowledgeIndex(get_settings())
-    chunks = Ingestor(index).ingest([folder]).chunks
+    index = open_index(get_settings())
+    chunks = Ingestor(index, ingest_config(get_settings())).ingest([folder]).chunks
     index.close()
     shutil.rmtree(get_settings().chroma_path)
 
@@ -43,5 +43,5 @@ def test_deleted_chroma_folder_is_warned_in_search_and_repaired_by_ingest(folder
 
     again = _guichet("search", "réemploi", "-k", "2")
     assert again.returncode == 0 and again.stderr.strip() == "", f"no warning once repaired: {again.stderr}"
-    index = KnowledgeIndex(get_settings())
+    index = open_index(get_settings())
     assert index.health().problem is None and index.vectors.count() == chunks

@@ -6,6 +6,7 @@ from pathlib import Path
 import pytest
 
 from assistant.config import get_settings
+from assistant.compose import ingest_config, open_index
 from assistant.ingest.pipeline import Ingestor
 from assistant.store.index import KnowledgeIndex
 
@@ -21,23 +22,23 @@ def consistent(index: KnowledgeIndex) -> bool:
 
 
 def test_first_run_then_unchanged_rerun_embeds_nothing(folder):
-    index = KnowledgeIndex(get_settings())
-    first = Ingestor(index).ingest([folder])
+    index = open_index(get_settings())
+    first = Ingestor(index, ingest_config(get_settings())).ingest([folder])
     assert first.files == 3 and first.chunks > 3 and not first.failed, first.as_json()
     assert consistent(index), "catalog (lexical side) and vector store must hold the same chunks"
-    again = Ingestor(index).ingest([folder])
+    again = Ingestor(index, ingest_config(get_settings())).ingest([folder])
     assert (again.files, again.unchanged, again.embedded) == (0, 3, 0), again.as_json()
 
 
 def test_changed_file_replaces_its_chunks_and_deleted_file_is_pruned(folder):
-    index = KnowledgeIndex(get_settings())
-    Ingestor(index).ingest([folder])
+    index = open_index(get_settings())
+    Ingestor(index, ingest_config(get_settings())).ingest([folder])
     changed = files(folder)[0]
     changed.write_text(changed.read_text(encoding="utf-8") + "\n\n## Ajout\n\nUn paragraphe nouveau sur la collecte.\n",
                        encoding="utf-8")
     gone = files(folder)[1]
     gone.unlink()
-    report = Ingestor(index).ingest([folder])
+    report = Ingestor(index, ingest_config(get_settings())).ingest([folder])
     assert (report.files, report.unchanged, report.removed) == (1, 1, 1), report.as_json()
     assert report.embedded < report.chunks, "unchanged chunks of a changed file are not re-embedded"
     sources = {c.source for c in index.catalog.get_chunks(sorted(index.catalog.all_ids())).values()}
@@ -47,15 +48,16 @@ def test_changed_file_replaces_its_chunks_and_deleted_file_is_pruned(folder):
 
 
 def test_no_prune_keeps_vanished_files(folder):
-    index = KnowledgeIndex(get_settings())
-    Ingestor(index).ingest([folder])
+    index = open_index(get_settings())
+    Ingestor(index, ingest_config(get_settings())).ingest([folder])
     files(folder)[2].unlink()
-    report = Ingestor(index).ingest([folder], prune=False)
+    report = Ingestor(index, ingest_config(get_settings())).ingest([folder], prune=False)
     assert report.removed == 0 and len(index.catalog.files()) == 3
 
 
 def test_interrupted_run_is_completed_by_the_next(folder, monkeypatch):
-    index = KnowledgeIndex(get_settings(embed_batch_size=2))
+    batched = get_settings(embed_batch_size=2)
+    index = open_index(batched)
     calls = {"n": 0}
     real = index.embedder.embed_passages
 
@@ -67,21 +69,21 @@ def test_interrupted_run_is_completed_by_the_next(folder, monkeypatch):
 
     monkeypatch.setattr(index.embedder, "embed_passages", crash_on_second_batch)
     with pytest.raises(KeyboardInterrupt):
-        Ingestor(index).ingest([folder])
+        Ingestor(index, ingest_config(batched)).ingest([folder])
     half = set(index.catalog.files())
     assert len(half) < 3, "the interrupted file is not recorded as done"
     monkeypatch.setattr(index.embedder, "embed_passages", real)
-    report = Ingestor(index).ingest([folder])
+    report = Ingestor(index, ingest_config(batched)).ingest([folder])
     assert len(index.catalog.files()) == 3 and not report.failed
     assert consistent(index), "after the next run both sides agree"
 
 
 def test_vectors_lost_are_re_embedded_from_the_catalog(folder):
-    index = KnowledgeIndex(get_settings())
-    Ingestor(index).ingest([folder])
+    index = open_index(get_settings())
+    Ingestor(index, ingest_config(get_settings())).ingest([folder])
     some = sorted(index.vectors.all_ids())[:2]
     index.vectors.delete(some)
-    Ingestor(index).ingest([folder])
+    Ingestor(index, ingest_config(get_settings())).ingest([folder])
     assert consistent(index)
 
 
@@ -118,20 +120,21 @@ def test_other_embedder_on_existing_index_is_refused(folder, monkeypatch):
 
 
 def test_new_chunk_size_rechunks_unchanged_files(folder):
-    index = KnowledgeIndex(get_settings())
-    Ingestor(index).ingest([folder])
+    index = open_index(get_settings())
+    Ingestor(index, ingest_config(get_settings())).ingest([folder])
     before = index.catalog.all_ids()
     index.close()
-    index = KnowledgeIndex(get_settings(chunk_size=400, chunk_overlap=50))
-    report = Ingestor(index).ingest([folder])
+    smaller = get_settings(chunk_size=400, chunk_overlap=50)
+    index = open_index(smaller)
+    report = Ingestor(index, ingest_config(smaller)).ingest([folder])
     assert report.files == 3 and report.unchanged == 0, "a chunking change re-chunks every file"
     assert index.catalog.all_ids() != before and consistent(index)
-    assert Ingestor(index).ingest([folder]).unchanged == 3, "then the files are unchanged again"
+    assert Ingestor(index, ingest_config(smaller)).ingest([folder]).unchanged == 3, "then the files are unchanged again"
 
 
 def test_a_file_named_twice_is_ingested_once(folder):
-    index = KnowledgeIndex(get_settings())
-    report = Ingestor(index).ingest([folder, files(folder)[0]])
+    index = open_index(get_settings())
+    report = Ingestor(index, ingest_config(get_settings())).ingest([folder, files(folder)[0]])
     assert report.files == 3 and report.unchanged == 0, report.as_json()
 
 

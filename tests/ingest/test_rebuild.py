@@ -9,8 +9,8 @@ import sys
 import textwrap
 
 from assistant.config import get_settings
+from assistant.compose import ingest_config, open_index
 from assistant.ingest.pipeline import Ingestor
-from assistant.store.index import KnowledgeIndex
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 #: A real ingestion in another process, paused (holding the lock) until its stdin gets a line.
@@ -18,6 +18,7 @@ PAUSED_INGEST = """
     import json, sys
     from pathlib import Path
     from assistant.config import get_settings
+from assistant.compose import ingest_config, open_index
     from assistant.ingest.pipeline import Ingestor
     from assistant.store.index import KnowledgeIndex
 
@@ -28,13 +29,13 @@ PAUSED_INGEST = """
         def file_done(self, path): pass
         def embedding(self, done, total): pass
 
-    report = Ingestor(KnowledgeIndex(get_settings()), progress=Paused()).ingest([Path(sys.argv[1])])
+    report = Ingestor(open_index(get_settings()), ingest_config(get_settings()), progress=Paused()).ingest([Path(sys.argv[1])])
     print(json.dumps(report.as_json()), flush=True)
 """
 
 
 def _snapshot() -> tuple[dict, set, set]:
-    index = KnowledgeIndex(get_settings())
+    index = open_index(get_settings())
     try:
         return index.catalog.files(), index.catalog.all_ids(), index.vectors.all_ids()
     finally:
@@ -47,7 +48,7 @@ def _guichet(*args: str) -> subprocess.CompletedProcess:
 
 
 def test_rebuild_during_another_ingestion_changes_nothing(folder):
-    Ingestor(KnowledgeIndex(get_settings())).ingest([folder])
+    Ingestor(open_index(get_settings()), ingest_config(get_settings())).ingest([folder])
     files, chunks, vectors = _snapshot()
     assert len(files) == 3 and chunks == vectors != set(), "the starting index is complete"
     (folder / "ajout.md").write_text("# Ajout\n\nUn guide de plus sur le réemploi des imprimantes.\n",
@@ -80,7 +81,7 @@ def test_rebuild_during_another_ingestion_changes_nothing(folder):
 def test_a_newer_catalog_gets_upgrade_advice_and_a_rebuild_never_deletes_it(folder):
     import sqlite3
 
-    Ingestor(KnowledgeIndex(get_settings())).ingest([folder])
+    Ingestor(open_index(get_settings()), ingest_config(get_settings())).ingest([folder])
     catalog = get_settings().catalog_path
     with sqlite3.connect(catalog) as conn:
         conn.execute("UPDATE meta SET value = '2' WHERE key = 'schema'")  # what a newer version would write

@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from assistant.config import get_settings
+from assistant.compose import ingest_config, open_index
 from assistant.ingest.pipeline import Ingestor
 from assistant.store.index import KnowledgeIndex
 
@@ -60,8 +61,8 @@ def test_a_link_out_of_the_folder_is_not_followed_by_default(layout):
     os.symlink(outside / "dossier", docs / "partage")
     if Path("/etc/os-release").is_file():
         os.symlink("/etc/os-release", docs / "os-release.txt")  # the issue's own example
-    index = KnowledgeIndex(get_settings())
-    report = Ingestor(index).ingest([docs])
+    index = open_index(get_settings())
+    report = Ingestor(index, ingest_config(get_settings())).ingest([docs])
     assert report.files == 1, report.as_json()
     failed = {Path(p).name: e for p, e in report.failed}
     assert {"x.txt", "partage"} <= set(failed), failed
@@ -75,8 +76,8 @@ def test_a_named_link_and_links_inside_the_folder_are_read_once(layout, tmp_path
     docs, outside = layout
     os.symlink("guide.md", docs / "alias.md")
     os.symlink(outside / "secret.txt", tmp_path / "lien.txt")
-    index = KnowledgeIndex(get_settings())
-    report = Ingestor(index).ingest([docs, tmp_path / "lien.txt"])
+    index = open_index(get_settings())
+    report = Ingestor(index, ingest_config(get_settings())).ingest([docs, tmp_path / "lien.txt"])
     assert (report.files, report.failed) == (2, []), report.as_json()
     assert set(index.catalog.files()) == {str((docs / "guide.md").resolve()), str((outside / "secret.txt").resolve())}
 
@@ -86,17 +87,17 @@ def test_followed_links_are_pruned_when_they_go(layout):
     link, folder_link = docs / "x.txt", docs / "partage"
     os.symlink(outside / "secret.txt", link)
     os.symlink(outside / "dossier", folder_link)
-    index = KnowledgeIndex(get_settings())
-    report = Ingestor(index).ingest([docs], follow_links=True)
+    index = open_index(get_settings())
+    report = Ingestor(index, ingest_config(get_settings())).ingest([docs], follow_links=True)
     assert (report.files, report.failed) == (3, []), report.as_json()
     assert sum("zanzibar" in t for t in _texts(index)) == 2, "--follow-links indexes what the links point to"
     assert str(link) in {str(Path(p)) for p in index.catalog.files()} or \
         str(docs.resolve() / "x.txt") in index.catalog.files(), index.catalog.files()
 
     link.unlink()
-    report = Ingestor(index).ingest([docs], follow_links=True)
+    report = Ingestor(index, ingest_config(get_settings())).ingest([docs], follow_links=True)
     assert report.removed == 1, f"what was indexed through a link that is gone is pruned: {report.as_json()}"
-    report = Ingestor(index).ingest([docs])
+    report = Ingestor(index, ingest_config(get_settings())).ingest([docs])
     assert report.removed == 1, f"a link no longer followed is pruned too: {report.as_json()}"
     assert not any("zanzibar" in t for t in _texts(index)), _texts(index)
     assert (outside / "secret.txt").exists(), "pruning forgets the index entry, never the file"

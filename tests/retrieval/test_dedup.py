@@ -99,15 +99,16 @@ def test_a_pdf_page_cut_across_its_web_section_still_collapses_with_it(minumeco)
     préalables": the two chunks share only about half their word 4-grams, yet are one text."""
     from pathlib import Path
 
+    from assistant.compose import ingest_config
     from assistant.config import Settings
     from assistant.ingest.chunking import chunk_document
     from assistant.ingest.loading import load_document
 
-    settings = Settings()
+    config = ingest_config(Settings())
 
     def chunks(path: Path):
-        return [c for doc in load_document(path, settings)
-                for c in chunk_document(doc, settings.chunk_size, settings.chunk_overlap)]
+        return [c for doc in load_document(path, config.files)
+                for c in chunk_document(doc, config.chunk_size, config.chunk_overlap)]
 
     page = next(c for c in chunks(minumeco / "pdf" / "guide-achats-numeriques-responsables-2021.pdf")
                 if c.page == 104 and "labellisés ?" in c.text)

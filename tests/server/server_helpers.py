@@ -180,10 +180,11 @@ def hold_ingest_lock(env: dict[str, str], held, release) -> None:
     """Child-process body: hold the ingestion lock of the shared catalog until `release` is set."""
     os.environ.clear()
     os.environ.update(env)
+    from assistant.compose import index_config
     from assistant.config import get_settings
     from assistant.store.catalog import open_catalog
 
-    catalog = open_catalog(get_settings())
+    catalog = open_catalog(index_config(get_settings()))
     with catalog.writer_lock():
         held.set()
         release.wait(timeout=60)

@@ -13,6 +13,7 @@ import psycopg
 import pytest
 
 from assistant.config import get_settings
+from assistant.compose import index_config, ingest_config, open_index
 from assistant.errors import GuichetError, IndexMismatch
 from assistant.ingest.pipeline import Ingestor
 from assistant.store.chroma import ChromaStore
@@ -33,26 +34,26 @@ def catalog_rows(database_url: str) -> int:
 
 
 def test_incremental_ingestion_on_the_servers(servers, docs, embedder, isolated_home):
-    index = KnowledgeIndex(servers, embedder)
-    first = Ingestor(index).ingest([docs])
+    index = open_index(servers, embedder)
+    first = Ingestor(index, ingest_config(servers)).ingest([docs])
     assert first.files == 3 and first.chunks > 3 and not first.failed, first.as_json()
     assert consistent(index), "catalog (lexical side) and Chroma server must hold the same chunks"
     assert catalog_rows(servers.database_url) == first.chunks, "the catalog lives in PostgreSQL"
     assert not (isolated_home / "catalog.sqlite").exists() and not (isolated_home / "chroma").exists(), \
         "nothing of the index may stay in the local data directory"
 
-    again = Ingestor(index).ingest([docs])
+    again = Ingestor(index, ingest_config(servers)).ingest([docs])
     assert (again.files, again.unchanged, again.embedded) == (0, 3, 0), again.as_json()
 
     changed = docs / SMALL_GUIDES[0]
     changed.write_text(changed.read_text(encoding="utf-8")
                        + "\n\n## Ajout\n\nUn paragraphe nouveau sur la collecte des cartouches.\n", encoding="utf-8")
     (docs / SMALL_GUIDES[1]).unlink()
-    kept = Ingestor(index).ingest([docs], prune=False)
+    kept = Ingestor(index, ingest_config(servers)).ingest([docs], prune=False)
     assert (kept.files, kept.unchanged, kept.removed) == (1, 1, 0), kept.as_json()
     assert kept.embedded < kept.chunks, "unchanged chunks of a changed file are not re-embedded"
     assert len(index.catalog.files()) == 3, "--no-prune keeps the vanished file"
-    pruned = Ingestor(index).ingest([docs])
+    pruned = Ingestor(index, ingest_config(servers)).ingest([docs])
     assert (pruned.files, pruned.unchanged, pruned.removed) == (0, 2, 1), pruned.as_json()
     texts = [c.text for c in index.catalog.get_chunks(sorted(index.catalog.all_ids())).values()]
     assert any("cartouches" in t for t in texts), "the changed text is indexed"
@@ -61,13 +62,14 @@ def test_incremental_ingestion_on_the_servers(servers, docs, embedder, isolated_
 
     lost = sorted(index.vectors.all_ids())[:2]
     index.vectors.delete(lost)
-    Ingestor(index).ingest([docs])
+    Ingestor(index, ingest_config(servers)).ingest([docs])
     assert consistent(index), "vectors lost on the server are re-embedded from the catalog"
     index.close()
 
 
 def test_interrupted_run_is_completed_by_the_next(servers, docs, embedder, monkeypatch):
-    index = KnowledgeIndex(servers.model_copy(update={"embed_batch_size": 2}), embedder)
+    batched = servers.model_copy(update={"embed_batch_size": 2})
+    index = open_index(batched, embedder)
     calls = {"n": 0}
     real = embedder.embed_passages
 
@@ -79,11 +81,11 @@ def test_interrupted_run_is_completed_by_the_next(servers, docs, embedder, monke
 
     monkeypatch.setattr(embedder, "embed_passages", crash_on_third_batch)
     with pytest.raises(KeyboardInterrupt):
-        Ingestor(index).ingest([docs])
+        Ingestor(index, ingest_config(batched)).ingest([docs])
     assert len(index.catalog.files()) < 3, "the interrupted file is not recorded as done"
     assert index.vectors.all_ids() - index.catalog.all_ids(), "the crash left vectors the catalog does not own"
     monkeypatch.setattr(embedder, "embed_passages", real)
-    report = Ingestor(index).ingest([docs])
+    report = Ingestor(index, ingest_config(batched)).ingest([docs])
     assert len(index.catalog.files()) == 3 and not report.failed, report.as_json()
     assert consistent(index), "after the next run both sides agree"
     index.close()
@@ -104,21 +106,21 @@ def test_cli_ingest_json_contract_on_the_servers(servers, docs, isolated_home):
 
 
 def test_other_embedder_is_refused_and_a_rebuild_clears_the_shared_index(servers, docs, embedder):
-    index = KnowledgeIndex(servers, embedder)
-    Ingestor(index).ingest([docs / SMALL_GUIDES[0]])
+    index = open_index(servers, embedder)
+    Ingestor(index, ingest_config(servers)).ingest([docs / SMALL_GUIDES[0]])
     minilm = servers.model_copy(update={"embedder": "minilm"})
     with pytest.raises(IndexMismatch, match=r"built with 'e5-small'.*'minilm'.*--rebuild"):
-        KnowledgeIndex(minilm)
+        open_index(minilm)
     with pytest.raises(IndexMismatch, match=r"built with 'e5-small'.*'minilm'.*--rebuild"):
         ChromaStore.server(servers.chroma_url, embedder="minilm")
 
     vector = embedder.embed_query("label")
     assert index.vectors.query(vector, k=3), "the index answers before the rebuild"
-    wipe(servers)
+    wipe(index_config(servers))
     assert index.catalog.count() == 0 and index.catalog.files() == {}, "a rebuild empties the shared catalog"
     with pytest.raises(IndexMismatch, match="deleted"):
         index.vectors.query(vector, k=3)
-    rebuilt = KnowledgeIndex(minilm)  # opens now: nothing recorded any more
+    rebuilt = open_index(minilm)  # opens now: nothing recorded any more
     assert rebuilt.vectors.all_ids() == set() and rebuilt.catalog.get_meta("embedder").startswith("minilm, ")
     with pytest.raises(IndexMismatch, match=r"built with 'minilm'.*'e5-small'"):
         index.vectors.query(vector, k=3)  # an older process follows the new collection, and refuses it
@@ -127,11 +129,11 @@ def test_other_embedder_is_refused_and_a_rebuild_clears_the_shared_index(servers
 
 
 def test_a_process_without_the_shared_catalog_is_refused(servers, docs, embedder, tmp_path):
-    index = KnowledgeIndex(servers, embedder)
-    Ingestor(index).ingest([docs / SMALL_GUIDES[0]])
+    index = open_index(servers, embedder)
+    Ingestor(index, ingest_config(servers)).ingest([docs / SMALL_GUIDES[0]])
     alone = servers.model_copy(update={"database_url": "", "home": tmp_path / "alone"})
     with pytest.raises(IndexMismatch, match="belongs to another catalog.*GUICHET_DATABASE_URL"):
-        KnowledgeIndex(alone, embedder)  # its own SQLite catalog would delete the shared vectors
+        open_index(alone, embedder)  # its own SQLite catalog would delete the shared vectors
     assert index.vectors.all_ids() == index.catalog.all_ids() != set(), "the shared vectors are left alone"
     index.close()
 
@@ -158,13 +160,13 @@ def _other_env(servers) -> dict[str, str]:
 
 def test_ingestion_lock_is_held_across_processes(servers, docs, embedder):
     with another_process_holding_the_lock(servers) as other:
-        index = KnowledgeIndex(servers, embedder)
+        index = open_index(servers, embedder)
         with pytest.raises(GuichetError, match="another ingestion is running") as info:
-            Ingestor(index).ingest([docs])
+            Ingestor(index, ingest_config(servers)).ingest([docs])
         assert "\n" not in str(info.value) and "postgresql" in str(info.value), str(info.value)
         assert index.catalog.count() == 0, "nothing was written while the other process held the lock"
     assert other.exitcode == 0
-    report = Ingestor(index).ingest([docs / SMALL_GUIDES[0]])
+    report = Ingestor(index, ingest_config(servers)).ingest([docs / SMALL_GUIDES[0]])
     assert report.files == 1, "the lock is free once the other process let it go"
 
     context = multiprocessing.get_context("spawn")
@@ -186,8 +188,8 @@ def test_ingestion_lock_is_held_across_processes(servers, docs, embedder):
 
 
 def test_rebuild_while_another_process_holds_the_shared_lock_deletes_nothing(servers, docs, embedder):
-    index = KnowledgeIndex(servers, embedder)
-    Ingestor(index).ingest([docs / SMALL_GUIDES[0]])
+    index = open_index(servers, embedder)
+    Ingestor(index, ingest_config(servers)).ingest([docs / SMALL_GUIDES[0]])
     before = (index.catalog.all_ids(), index.vectors.all_ids())
     assert before[0] == before[1] != set()
     with another_process_holding_the_lock(servers):
@@ -202,7 +204,7 @@ def test_rebuild_while_another_process_holds_the_shared_lock_deletes_nothing(ser
 
 def test_settings_pick_the_server_backends(servers):
     settings = get_settings()
-    index = KnowledgeIndex(settings)
+    index = open_index(settings)
     assert index.catalog.dialect == "postgresql" and isinstance(index.vectors, ChromaStore)
     assert index.vectors.url == servers.chroma_url
     index.close()

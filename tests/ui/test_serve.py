@@ -57,11 +57,12 @@ def test_app_py_serves_on_the_configured_host_and_port(index_template, tmp_path)
 
 
 def test_app_py_on_an_index_from_an_older_version_says_how_to_rebuild_in_one_line(index_template, tmp_path):
-    from assistant.store.catalog import open_catalog
+    from assistant.compose import index_config
     from assistant.config import Settings
+    from assistant.store.catalog import open_catalog
 
     home = copy_index(index_template, tmp_path / "home")
-    catalog = open_catalog(Settings(home=home))
+    catalog = open_catalog(index_config(Settings(home=home)))
     catalog.set_meta("embedder", "e5-small")  # what versions before window-mean vectors recorded
     catalog.close()
     env = {k: v for k, v in os.environ.items() if not k.startswith("GUICHET_")}
