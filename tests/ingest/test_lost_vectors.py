@@ -43,5 +43,10 @@ def test_deleted_chroma_folder_is_warned_in_search_and_repaired_by_ingest(folder
 
     again = _guichet("search", "réemploi", "-k", "2")
     assert again.returncode == 0 and again.stderr.strip() == "", f"no warning once repaired: {again.stderr}"
-    index = open_index(get_settings())
-    assert index.health().problem is None and index.vectors.count() == chunks
+    # Read back in a new process, as the app's next start would: this process's Chroma client
+    # still holds the folder deleted above (chromadb caches one client per path).
+    reopened = subprocess.run([sys.executable, "-c", "from assistant.compose import load_settings, open_index; "
+                               "index = open_index(load_settings()); "
+                               "print(index.health().problem, index.vectors.count())"],
+                              capture_output=True, text=True, timeout=300, cwd=ROOT)
+    assert reopened.stdout.split() == ["None", str(chunks)], reopened.stdout + reopened.stderr

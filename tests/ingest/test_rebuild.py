@@ -18,9 +18,8 @@ PAUSED_INGEST = """
     import json, sys
     from pathlib import Path
     from assistant.config import get_settings
-from assistant.compose import ingest_config, open_index
+    from assistant.compose import ingest_config, open_index
     from assistant.ingest.pipeline import Ingestor
-    from assistant.store.index import KnowledgeIndex
 
     class Paused:
         def start(self, total_files):
