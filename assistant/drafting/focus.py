@@ -28,7 +28,7 @@ import re
 from dataclasses import dataclass
 
 from assistant.text.analysis import words
-from assistant.text.normalize import fold
+from assistant.text.normalize import normalize
 
 _NUMBER_WORDS = (r"deux|trois|quatre|cinq|six|sept|huit|neuf|dix|onze|douze|treize|quatorze|"
                  r"quinze|seize|vingt|trente|quarante|cinquante|soixante|cent|cents|mille|million|"
@@ -141,10 +141,6 @@ class Focus:
         return self.kind in FIGURE_KINDS
 
 
-def _folded(text: str) -> str:
-    return fold(text.lower()).replace("\u2019", "'").replace("\u00a0", " ").replace("\u202f", " ")
-
-
 def question_focus(question: str) -> Focus:
     """The focus of a question: the first kind of answer its wording asks for, else "open".
 
@@ -153,7 +149,7 @@ def question_focus(question: str) -> Focus:
         ...                                    "on peut exiger un label ?", "pourquoi ?")]
         ['amount', 'date', 'yesno', 'open']
     """
-    text = _folded(question)
+    text = normalize(question)
     for kind, pattern in _ASK_PATTERNS:
         if pattern.search(text):
             return Focus(kind, _pointed_term(text) if kind in _POINTING_KINDS else "")
@@ -200,7 +196,7 @@ def satisfies(focus: Focus, sentence: str, question: str = "") -> bool:
         return bool(_GIVES["who"].search(sentence))
     if focus.kind == "which":
         return not focus.term or _mentions(sentence, focus.term)
-    text = _folded(sentence)
+    text = normalize(sentence)
     if focus.wants_figure:
         text = _without_question_numbers(text, question)
         if focus.term and not _mentions(sentence, focus.term):

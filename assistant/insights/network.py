@@ -10,9 +10,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from statistics import fmean
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from assistant.insights import indicators, quality, topics
 from assistant.review.models import AnswerRow, DraftRow, FeedbackRow, QuestionRow
@@ -63,8 +64,7 @@ def load_facts(review: Any) -> list[indicators.QuestionFacts]:
     Args:
         review: An `assistant.review.service.ReviewService`.
     """
-    latest = (select(DraftRow.question_id, func.max(DraftRow.number).label("number"))
-              .group_by(DraftRow.question_id).subquery())
+    latest = review.store.latest_drafts()
     latest_draft = DraftRow.__table__.join(latest, (DraftRow.question_id == latest.c.question_id)
                                            & (DraftRow.number == latest.c.number))
     questions = (select(QuestionRow, AnswerRow).outerjoin(AnswerRow, AnswerRow.question_id == QuestionRow.id)
@@ -100,13 +100,14 @@ def network_view(review: Any, period: str, now: datetime) -> NetworkView:
     """
     end = indicators.utc(now)
     start = indicators.period_start(period, end)
-    facts = indicators.in_period(load_facts(review), start, end)
-    feedback = review.stats().get("feedback", {})
+    every = load_facts(review)
+    ratings = [rating for fact in every for rating in fact.ratings]  # since the beginning, as before
+    facts = indicators.in_period(every, start, end)
     groups = topics.group_questions([(f.id, f.text) for f in facts])
     return NetworkView(
         period=period, start=start, end=end, summary=indicators.summary(facts),
         weekly=indicators.weekly_counts([f.created_at for f in facts], start, end),
         answer_times=indicators.time_bins(indicators.answer_seconds(facts)),
-        groups=groups, rating_mean=feedback.get("rating_mean"), ratings=feedback.get("count", 0),
+        groups=groups, rating_mean=fmean(ratings) if ratings else None, ratings=len(ratings),
         topics=quality.topic_quality(groups, facts),
     )

@@ -11,7 +11,6 @@ Example:
 
 from __future__ import annotations
 
-import unicodedata
 from urllib.parse import urlencode
 
 import gradio as gr
@@ -19,6 +18,7 @@ import pandas as pd
 
 from assistant.insights import indicators, quality
 from assistant.insights.network import NetworkView
+from assistant.text.normalize import fold
 from assistant.ui import render
 from assistant.ui.desk import Desk
 
@@ -106,7 +106,7 @@ def to_deepen_markdown(topics: list[quality.TopicQuality]) -> str:
 
 def export_filename(period: str) -> str:
     """An ASCII file name (an HTTP header carries it): 'Depuis le début' → sujets-recurrents-depuis-le-debut.csv."""
-    ascii_period = unicodedata.normalize("NFKD", period).encode("ascii", "ignore").decode()
+    ascii_period = fold(period).encode("ascii", "ignore").decode()
     slug = "".join(c if c.isalnum() else "-" for c in ascii_period.lower()).strip("-")
     return f"sujets-recurrents-{slug}.csv"
 
