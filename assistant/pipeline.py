@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any, Sequence
 
 from assistant.drafting.factory import DraftingConfig
+from assistant.errors import InvalidQuery
 from assistant.ingest.options import IngestConfig
 from assistant.records import Draft, Passage
 from assistant.retrieval.options import RetrievalConfig, SearchMode
@@ -141,6 +142,21 @@ class Assistant:
             if len(kept) >= k or len(found) < n:
                 return kept[:k], extra
             n *= 2
+
+    def picked(self, chunk_ids: Sequence[str]) -> list[dict[str, Any]]:
+        """References to the passages an advisor picked for a re-draft, in the advisor's order
+        (the ranking: the first picked passage is cited first).
+
+        Raises:
+            InvalidQuery: a picked chunk is no longer in the index (re-ingested or removed).
+        """
+        from assistant.drafting.refs import to_refs
+
+        found = self.index.catalog.get_chunks(list(chunk_ids))
+        missing = [c for c in chunk_ids if c not in found]
+        if missing:
+            raise InvalidQuery(f"{len(missing)} picked passage(s) are no longer in the index: search again")
+        return to_refs([Passage(found[c], 1.0 / (1 + i)) for i, c in enumerate(chunk_ids)])
 
     def related_resources(self, question: str, k: int = 2) -> list:
         """Resources and peer networks related to a question, for the drafts' "Pour aller plus loin"."""

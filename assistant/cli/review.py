@@ -21,13 +21,14 @@ import click
 from assistant.cli import cli
 
 if TYPE_CHECKING:
+    from assistant.compose import AssistantHooks
     from assistant.review.service import ReviewService
     from assistant.review.views import QuestionDetail
 
 
-def _service() -> ReviewService:
+def _wired() -> tuple[ReviewService, AssistantHooks]:
     """The review service of the settings, drafting and indexing reusable answers with one
-    Assistant opened on first use; both are closed when the command ends."""
+    Assistant opened on first use (the hooks'); both are closed when the command ends."""
     from assistant import compose
 
     settings = compose.load_settings()
@@ -36,7 +37,11 @@ def _service() -> ReviewService:
     context = click.get_current_context()
     context.call_on_close(service.close)
     context.call_on_close(hooks.close)
-    return service
+    return service, hooks
+
+
+def _service() -> ReviewService:
+    return _wired()[0]
 
 
 def _print_json(value: Any) -> None:
@@ -279,6 +284,27 @@ def review_release(question_id: int, advisor_name: str) -> None:
       guichet review release 12 --advisor alice
     """
     _print_result(_service().release(question_id, advisor_name), False)
+
+
+@review.command("redraft")
+@click.argument("question_id", type=int)
+@click.option("--advisor", "advisor_name", required=True, help="Advisor name (who holds the claim).")
+@click.option("--passage", "chunk_ids", multiple=True, metavar="CHUNK_ID",
+              help="A passage to draft from, by the chunk id 'guichet search --json' prints; repeat it, "
+                   "best first (default: a fresh search).")
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+def review_redraft(question_id: int, advisor_name: str, chunk_ids: tuple[str, ...], as_json: bool) -> None:
+    """Draft a claimed question again, now: from a fresh search, or from the passages given.
+
+    \b
+    Examples:
+      guichet review redraft 12 --advisor alice
+      guichet search "don de matériel informatique" --json   # chunk ids of the passages
+      guichet review redraft 12 --advisor alice --passage CHUNK_ID --passage CHUNK_ID
+    """
+    service, hooks = _wired()
+    passages = hooks.assistant.picked(chunk_ids) if chunk_ids else None
+    _print_result(service.redraft(question_id, advisor_name, passages=passages), as_json)
 
 
 @review.command("validate")

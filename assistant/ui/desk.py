@@ -22,7 +22,6 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from assistant.drafting.refs import to_refs
 from assistant.errors import InvalidQuery
 from assistant.insights import indicators, topics
 from assistant.insights.network import NetworkView, network_view
@@ -393,14 +392,7 @@ class Desk:
         The draft is written in the background (follow it with `follow_draft`); the returned
         question shows its queued job.
         """
-        passages = None
-        if chunk_ids:
-            found = self.assistant.index.catalog.get_chunks(list(chunk_ids))
-            missing = [c for c in chunk_ids if c not in found]
-            if missing:
-                raise InvalidQuery(f"{len(missing)} picked passage(s) are no longer in the index: search again")
-            # The advisor's order is the ranking: the first picked passage is cited first.
-            passages = to_refs([Passage(found[c], 1.0 / (1 + i)) for i, c in enumerate(chunk_ids)])
+        passages = self.assistant.picked(chunk_ids) if chunk_ids else None
         detail = self.review.redraft(question_id, advisor, expected_version=expected_version, passages=passages,
                                      draft_now=False)
         self.drafts.wake()

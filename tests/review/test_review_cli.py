@@ -14,7 +14,7 @@ from review_fixtures import FIXED_QUOTE, draft_from_fixed_passage, open_service
 COMMANDS = [
     ["advisor"], ["advisor", "add"], ["advisor", "list"], ["advisor", "passwd"], ["advisor", "remove"], ["review"], ["review", "submit"], ["review", "list"],
     ["review", "show"], ["review", "claim"], ["review", "release"], ["review", "validate"], ["review", "reject"],
-    ["review", "escalate"], ["review", "outbox"], ["review", "retry-outbox"], ["review", "drafts"], ["stats"], ["export"],
+    ["review", "escalate"], ["review", "redraft"], ["review", "outbox"], ["review", "retry-outbox"], ["review", "drafts"], ["stats"], ["export"],
     ["import"], ["forget"],
 ]
 
