@@ -138,14 +138,6 @@ class Settings(BaseSettings):
                                  "(no path: the app is served at the root)")
         return value
 
-    @property
-    def chroma_path(self) -> Path:
-        return self.home / "chroma"
-
-    @property
-    def catalog_path(self) -> Path:
-        return self.home / "catalog.sqlite"
-
 
 def unknown_variables(environ: dict[str, str] | None = None) -> list[str]:
     """`GUICHET_*` variables that name no setting (a typo would otherwise be silently ignored)."""

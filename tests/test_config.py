@@ -2,6 +2,7 @@ from pathlib import Path
 
 import pytest
 
+from assistant.compose import index_config
 from assistant.config import get_settings, settings_table, unknown_variables
 from assistant.errors import ConfigError
 
@@ -12,7 +13,7 @@ def test_defaults_and_home_from_environment(isolated_home):
     settings = get_settings()
     assert settings.home == isolated_home, "GUICHET_HOME must set the data directory"
     assert settings.embedder == "e5-small", "the bundled offline model is the default embedder"
-    assert settings.catalog_path.parent == isolated_home
+    assert index_config(settings).catalog_path.parent == isolated_home
 
 
 def test_unknown_variable_is_refused(monkeypatch):

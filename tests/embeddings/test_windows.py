@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from assistant.compose import open_index
+from assistant.compose import index_config, open_index
 from assistant.config import Settings
 from assistant.embeddings.factory import make_embedder
 from assistant.embeddings.windows import WINDOW_CHARS, embed_chunks, vector_space, windows
@@ -74,7 +74,7 @@ def test_an_index_whose_vectors_were_made_another_way_is_refused_with_the_fix(is
         "e5-small, mean of 350-char windows, windows kept"
     index.close()
     for older in ("e5-small", "e5-small, mean of 350-char windows"):  # before window means; before kept windows
-        catalog = Catalog(settings.catalog_path)
+        catalog = Catalog(index_config(settings).catalog_path)
         catalog.set_meta("embedder", older)
         catalog.close()
         with pytest.raises(IndexMismatch, match=rf"made as '{older}'.*--rebuild PATH.*re-embed"):

@@ -11,7 +11,7 @@ import sys
 from pathlib import Path
 
 from assistant.config import get_settings
-from assistant.compose import ingest_config, open_index
+from assistant.compose import index_config, ingest_config, open_index
 from assistant.ingest.pipeline import Ingestor
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -26,7 +26,7 @@ def test_deleted_chroma_folder_is_warned_in_search_and_repaired_by_ingest(folder
     index = open_index(get_settings())
     chunks = Ingestor(index, ingest_config(get_settings())).ingest([folder]).chunks
     index.close()
-    shutil.rmtree(get_settings().chroma_path)
+    shutil.rmtree(index_config(get_settings()).chroma_path)
 
     search = _guichet("search", "réemploi", "-k", "2")
     assert search.returncode == 0 and "1." in search.stdout, "keyword search still answers"

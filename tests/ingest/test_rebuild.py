@@ -9,7 +9,7 @@ import sys
 import textwrap
 
 from assistant.config import get_settings
-from assistant.compose import ingest_config, open_index
+from assistant.compose import index_config, ingest_config, open_index
 from assistant.ingest.pipeline import Ingestor
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -81,7 +81,7 @@ def test_a_newer_catalog_gets_upgrade_advice_and_a_rebuild_never_deletes_it(fold
     import sqlite3
 
     Ingestor(open_index(get_settings()), ingest_config(get_settings())).ingest([folder])
-    catalog = get_settings().catalog_path
+    catalog = index_config(get_settings()).catalog_path
     with sqlite3.connect(catalog) as conn:
         conn.execute("UPDATE meta SET value = '2' WHERE key = 'schema'")  # what a newer version would write
         chunks = conn.execute("SELECT count(*) FROM chunks").fetchone()[0]
