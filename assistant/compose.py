@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 from assistant.config import Settings, get_settings
 from assistant.drafting.factory import DraftingConfig, GeneratorKind, LLMConfig
+from assistant.embeddings.base import Embedder
 from assistant.errors import ConfigError, GuichetError
 from assistant.ingest.options import FileLimits, IngestConfig
 from assistant.pipeline import Assistant
@@ -30,7 +31,6 @@ from assistant.retrieval.options import RetrievalConfig, SearchMode
 from assistant.retrieval.ranker import ranker_path
 from assistant.review.limits import Limits
 from assistant.review.options import ReviewConfig
-from assistant.embeddings.base import Embedder
 from assistant.store.index import KnowledgeIndex
 from assistant.store.options import IndexConfig
 

@@ -85,7 +85,7 @@ def embed_times(embedder, texts: list[str], rounds: int) -> list[float]:
 
 def bench_corpus(home: Path | None, rounds: int) -> dict:
     from assistant.config import Settings
-    from assistant.compose import ingest_config, open_index, retrieval_config
+    from assistant.compose import index_config, ingest_config, open_index, retrieval_config
     from assistant.retrieval.hybrid import HybridRetriever
 
     scratch = None
@@ -96,18 +96,19 @@ def bench_corpus(home: Path | None, rounds: int) -> dict:
         home = scratch
         print(f"ingesting {CORPUS} into {home} (embeds the corpus: several minutes)...", flush=True)
         start = time.perf_counter()
-        report = Ingestor(open_index(Settings(home=home)), ingest_config(Settings(home=home))).ingest([CORPUS])
+        scratch_settings = Settings(home=home)
+        report = Ingestor(open_index(scratch_settings), ingest_config(scratch_settings)).ingest([CORPUS])
         print(f"  {report.as_json()} in {time.perf_counter() - start:.0f} s", flush=True)
     try:
         settings = Settings(home=home)
         index = open_index(settings)
         retriever = HybridRetriever(index.catalog, index.vectors, index.embedder,
                                     retrieval_config(settings),
-                                    lexical_cache_dir=home / "lexical", query_cache_size=0)
+                                    lexical_cache_dir=index_config(settings).lexical_path, query_cache_size=0)
         fusion = HybridRetriever(index.catalog, index.vectors, index.embedder,
                                  retrieval_config(settings.model_copy(update={"ranker": "fusion",
                                                                               "candidates": 50})),
-                                 lexical_cache_dir=home / "lexical", query_cache_size=0)
+                                 lexical_cache_dir=index_config(settings).lexical_path, query_cache_size=0)
         texts = questions()
         index.embedder.warm_up()
         retriever.lexical_index()

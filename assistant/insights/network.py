@@ -10,12 +10,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from statistics import fmean
 from typing import Any
 
 from sqlalchemy import select
 
 from assistant.insights import indicators, quality, topics
+from assistant.review.metrics import mean
 from assistant.review.models import AnswerRow, DraftRow, FeedbackRow, QuestionRow
 
 
@@ -108,6 +108,6 @@ def network_view(review: Any, period: str, now: datetime) -> NetworkView:
         period=period, start=start, end=end, summary=indicators.summary(facts),
         weekly=indicators.weekly_counts([f.created_at for f in facts], start, end),
         answer_times=indicators.time_bins(indicators.answer_seconds(facts)),
-        groups=groups, rating_mean=fmean(ratings) if ratings else None, ratings=len(ratings),
+        groups=groups, rating_mean=mean([float(r) for r in ratings]), ratings=len(ratings),
         topics=quality.topic_quality(groups, facts),
     )

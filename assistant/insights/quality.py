@@ -33,7 +33,7 @@ from typing import Any
 
 from assistant.insights.indicators import QuestionFacts, answer_seconds
 from assistant.insights.topics import OTHER, Group
-from assistant.review.metrics import percentile
+from assistant.review.metrics import mean, percentile
 
 #: A draft more than this share rewritten by the advisor counts as rewritten.
 REWRITTEN = 0.5
@@ -106,10 +106,6 @@ def _share(part: int, whole: int) -> float | None:
     return round(part / whole, 4) if whole else None
 
 
-def _mean(values: Sequence[float]) -> float | None:
-    return round(fmean(values), 4) if values else None
-
-
 def _percent(value: float) -> str:
     return f"{100 * value:.0f} %"
 
@@ -151,8 +147,8 @@ def topic_quality(groups: Sequence[Group], facts: Sequence[QuestionFacts]) -> li
         sections = Counter(s for f in rewritten for s in f.cited)
         abstention = _share(sum(f.outcome == "abstain" for f in drafted), len(drafted))
         partial = _share(sum(f.outcome == "partial" for f in drafted), len(drafted))
-        edit_ratio = _mean([f.edit_ratio for f in answered_drafts])
-        rating = _mean([float(r) for r in ratings])
+        edit_ratio = mean([f.edit_ratio for f in answered_drafts])
+        rating = mean([float(r) for r in ratings])
         score, reasons = _score(abstention, partial, edit_ratio, rating)
         flagged = (group.label != OTHER and group.size >= FLAG_MIN_QUESTIONS and total > 0
                    and group.size >= FLAG_MIN_SHARE * total and score is not None and score < POOR_SCORE)

@@ -58,7 +58,8 @@ def _spread(values: Sequence[float]) -> dict[str, float | None]:
     return {"p50": percentile(values, 50), "p95": percentile(values, 95)}
 
 
-def _mean(values: Sequence[float]) -> float | None:
+def mean(values: Sequence[float]) -> float | None:
+    """The mean rounded to 4 decimals, None for no value."""
     return round(fmean(values), 4) if values else None
 
 
@@ -77,7 +78,7 @@ def _answered(samples: Sequence[Sample]) -> dict[str, Any]:
         "sent": len(sent),
         "sent_unedited": len(unedited),
         "acceptance_rate": round(len(unedited) / len(sent), 4) if sent else None,
-        "edit_ratio_mean": _mean(ratios),
+        "edit_ratio_mean": mean(ratios),
         "time_to_validation_s": _spread(to_validation),
         "time_to_answer_s": _spread(to_answer),
     }
@@ -113,6 +114,6 @@ def summarise(samples: Iterable[Sample], ratings: Iterable[int] = ()) -> dict[st
         **_answered(samples),
         "by_status": by_status,
         "time_to_draft_s": _spread(to_draft),
-        "feedback": {"count": len(ratings), "rating_mean": _mean([float(r) for r in ratings])},
+        "feedback": {"count": len(ratings), "rating_mean": mean([float(r) for r in ratings])},
         "per_advisor": per_advisor,
     }
