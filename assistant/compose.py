@@ -68,6 +68,26 @@ def load_settings(**overrides: Any) -> Settings:
     return get_settings(**overrides)
 
 
+def home(settings: Settings) -> Path:
+    """GUICHET_HOME of `settings`: where a desk's own files live (tuned parameters, eval runs)."""
+    return settings.home
+
+
+def over_home(settings: Settings, other: Path, **changes: Any) -> Settings:
+    """This configuration over another index: `settings` with GUICHET_HOME `other` and `changes`
+    (setting names, e.g. `ranker="fusion"`) on top; used to pool question sets of several indexes."""
+    unknown = set(changes) - set(Settings.model_fields)
+    if unknown:
+        raise ConfigError(f"unknown setting {sorted(unknown)[0]!r}")
+    return settings.model_copy(update={"home": Path(other), **changes})
+
+
+def has_review_data(settings: Settings) -> bool:
+    """Whether `settings` name a review database that may hold answers: a shared database URL,
+    or a `review.sqlite` already in GUICHET_HOME (none is created by asking)."""
+    return bool(settings.database_url) or (settings.home / "review.sqlite").exists()
+
+
 # ---------------------------------------------------------------------- typed parameters
 
 

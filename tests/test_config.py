@@ -2,7 +2,7 @@ from pathlib import Path
 
 import pytest
 
-from assistant.compose import index_config
+from assistant.compose import has_review_data, home, index_config, over_home
 from assistant.config import get_settings, settings_table, unknown_variables
 from assistant.errors import ConfigError
 
@@ -49,3 +49,22 @@ def test_secrets_never_appear_in_repr(monkeypatch):
 def test_readme_lists_every_setting():
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     assert settings_table() in readme, "README's settings table is stale: run python -m assistant.config"
+
+
+def test_over_home_keeps_the_configuration_and_changes_the_home(tmp_path):
+    settings = get_settings(home=tmp_path / "a", top_k=7)
+    other = over_home(settings, tmp_path / "b", ranker="fusion")
+    assert (home(other), other.top_k, other.ranker) == (tmp_path / "b", 7, "fusion")
+    assert (home(settings), settings.ranker) == (tmp_path / "a", "learned"), "the original is unchanged"
+
+
+def test_over_home_refuses_an_unknown_setting(tmp_path):
+    with pytest.raises(ConfigError, match="unknown setting 'topk'"):
+        over_home(get_settings(home=tmp_path), tmp_path / "b", topk=3)
+
+
+def test_review_data_is_a_database_url_or_an_existing_review_file(tmp_path):
+    assert not has_review_data(get_settings(home=tmp_path))
+    assert has_review_data(get_settings(home=tmp_path, database_url="postgresql://u@db/x"))
+    (tmp_path / "review.sqlite").touch()
+    assert has_review_data(get_settings(home=tmp_path))

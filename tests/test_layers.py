@@ -76,3 +76,17 @@ def test_only_the_composition_root_reads_the_settings():
 @pytest.mark.parametrize("stage", sorted(FORBIDDEN))
 def test_every_stage_exists(stage):
     assert (PACKAGE / stage).is_dir() or (PACKAGE / f"{stage}.py").is_file(), f"{stage}: no such stage"
+
+
+def test_no_setting_is_read_outside_the_composition_root():
+    from assistant.config import Settings
+
+    reads = []
+    for path in sorted(PACKAGE.rglob("*.py")):
+        if _stage(path) in ("compose", "config"):
+            continue
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if (isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name)
+                    and node.value.id == "settings" and node.attr in Settings.model_fields):
+                reads.append(f"{path.relative_to(PACKAGE.parent)}:{node.lineno} settings.{node.attr}")
+    assert not reads, "settings read outside assistant/compose.py:\n" + "\n".join(reads)

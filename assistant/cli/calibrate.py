@@ -55,17 +55,16 @@ def calibrate(questions: tuple[Path, ...], also: tuple[tuple[Path, Path], ...], 
     """
     from assistant.progress import QuestionBar
     from assistant.drafting.abstention import OWN_FILE
-    from assistant.compose import build_assistant, load_settings
+    from assistant.compose import build_assistant, home, load_settings, over_home
     from assistant.evaluation.calibration import calibrate as fit_pool, load_sets, pool, save
 
     settings = load_settings()
-    own = settings.home / OWN_FILE
+    own = home(settings) / OWN_FILE
     if reset_or_require_sets(own, reset, questions + also, "drafts"):
         return
-    sets = load_sets([(settings.home, q) for q in questions] + list(also))
+    sets = load_sets([(home(settings), q) for q in questions] + list(also))
     with QuestionBar(sum(len(qset.questions) for _, _, qset in sets), quiet or as_json) as advance:
-        pooled = pool(sets, lambda home: _closed_at_exit(build_assistant(settings.model_copy(update={"home": home}))),
-                      advance)
+        pooled = pool(sets, lambda other: _closed_at_exit(build_assistant(over_home(settings, other))), advance)
     try:
         fit, report = fit_pool(pooled, k=folds, max_false_abstention=max_false_abstention,
                                max_answered=max_answered, drafts=drafts)

@@ -74,9 +74,10 @@ def _reviewed_records(settings: Any) -> list[dict[str, Any]]:
 def _review_metrics(settings: Any) -> Mapping[str, Any] | None:
     """Draft quality from the review database ({acceptance_rate, edit_ratio_mean,
     time_to_answer_s}), or None when there is no review database or nothing was sent yet."""
-    if not settings.database_url and not (settings.home / "review.sqlite").exists():
+    from assistant.compose import has_review_data, review_service
+
+    if not has_review_data(settings):
         return None
-    from assistant.compose import review_service
 
     service = review_service(settings)
     try:
@@ -155,7 +156,7 @@ def run_command(ctx: click.Context, questions: Path | None, as_json: bool, out: 
     from assistant.evaluation.report import default_run_dir, write_run
     from assistant.evaluation.runner import run_eval
 
-    from assistant.compose import load_settings
+    from assistant.compose import home, load_settings
 
     settings = load_settings()
     qset = load_question_set(questions)
@@ -189,7 +190,7 @@ def run_command(ctx: click.Context, questions: Path | None, as_json: bool, out: 
         if errors:
             click.echo(f"Warning: {errors} questions raised an error with {name!r}: "
                        "see details.jsonl", err=True)
-    folder = write_run(out or default_run_dir(settings.home), results, settings=settings,
+    folder = write_run(out or default_run_dir(home(settings)), results, settings=settings,
                        fingerprints=fingerprints, review_metrics=_review_metrics(settings),
                        question_set=str(questions),
                        config_overrides={name: overrides.get(name, {}) for name in names})

@@ -48,13 +48,13 @@ def tune(questions: tuple[Path, ...], also: tuple[tuple[Path, Path], ...], folds
     """
     from assistant.retrieval.ranker import TUNED
 
-    from assistant.compose import load_settings
+    from assistant.compose import home, load_settings
 
     settings = load_settings()
-    tuned = settings.home / TUNED
+    tuned = home(settings) / TUNED
     if reset_or_require_sets(tuned, reset, questions + also, "searches"):
         return
-    result = _run(settings, [(settings.home, q) for q in questions] + list(also), folds, l2, quiet)
+    result = _run(settings, [(home(settings), q) for q in questions] + list(also), folds, l2, quiet)
     target = out or tuned
     if not dry_run:
         result.ranker.save(target)
@@ -70,8 +70,8 @@ def _run(settings, pairs, folds: int, l2: float, quiet: bool):
     from assistant.progress import QuestionBar
     from assistant.evaluation.questions import load_question_set
     from assistant.evaluation.tuning import collect, tune as fit_pool
-    from assistant.compose import build_assistant
-    from assistant.retrieval.ranker import LinearRanker, ranker_path
+    from assistant.compose import build_assistant, over_home, retrieval_config
+    from assistant.retrieval.ranker import LinearRanker
 
     sets = [(Path(home), path, load_question_set(path)) for home, path in pairs]
     names = [path.name for _, path, _ in sets]
@@ -79,7 +79,7 @@ def _run(settings, pairs, folds: int, l2: float, quiet: bool):
         raise ConfigError(f"two question sets share the name {max(names, key=names.count)!r}: rename one")
     current = None
     try:
-        current = LinearRanker.load(ranker_path(settings.home, settings.ranker_params))
+        current = LinearRanker.load(retrieval_config(settings).ranker_params)
     except ConfigError:
         pass  # no usable parameters yet: the report has no "before" column
     pool = []
@@ -87,7 +87,7 @@ def _run(settings, pairs, folds: int, l2: float, quiet: bool):
     with QuestionBar(total, quiet) as advance:
         for home, path, qset in sets:
             # the first stage needs no ranker: collect with the fusion alone
-            with build_assistant(settings.model_copy(update={"home": home, "ranker": "fusion"})) as assistant:
+            with build_assistant(over_home(settings, home, ranker="fusion")) as assistant:
                 pool += collect(assistant.retriever, qset, path.name, corpus=str(home.resolve()),
                                 progress=advance)
     try:
