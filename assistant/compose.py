@@ -85,7 +85,9 @@ def over_home(settings: Settings, other: Path, **changes: Any) -> Settings:
 def has_review_data(settings: Settings) -> bool:
     """Whether `settings` name a review database that may hold answers: a shared database URL,
     or a `review.sqlite` already in GUICHET_HOME (none is created by asking)."""
-    return bool(settings.database_url) or (settings.home / "review.sqlite").exists()
+    from assistant.review.db import SQLITE_FILE
+
+    return bool(settings.database_url) or (settings.home / SQLITE_FILE).exists()
 
 
 # ---------------------------------------------------------------------- typed parameters

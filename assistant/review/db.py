@@ -58,11 +58,15 @@ def _writer_turn(engine: Engine) -> Iterator[None]:
         lock.release()
 
 
+#: The review database's file in the data directory when no database URL is configured.
+SQLITE_FILE = "review.sqlite"
+
+
 def database_url(home: Path, url: str = "") -> str:
     """The configured URL, or the default SQLite file in the data directory."""
     if url:
         return url
-    return f"sqlite:///{(Path(home) / 'review.sqlite').resolve()}"
+    return f"sqlite:///{(Path(home) / SQLITE_FILE).resolve()}"
 
 
 def make_engine(url: str, busy_timeout_s: float = 5.0) -> Engine:
